@@ -1,0 +1,159 @@
+# finwatch build. `make` builds build/finwatch; `make run` and `make test`
+# also install missing Debian packages first (scripts/install-deps.sh).
+# V=1 shows full commands; SAN=1 builds user space with ASan+UBSan.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+OUTPUT ?= build
+ifeq ($(SAN),1)
+OUTPUT := build/san
+endif
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+# finwatch's arch directory for vmlinux.h and __TARGET_ARCH_*.
+UNAME_M := $(shell uname -m)
+ARCH ?= $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(patsubst riscv64,riscv,$(patsubst ppc64le,powerpc,$(patsubst s390x,s390,$(patsubst loongarch64,loongarch,$(UNAME_M)))))))
+KNOWN_ARCHS := x86 arm64 riscv powerpc s390 loongarch
+ifeq ($(filter $(ARCH),$(KNOWN_ARCHS)),)
+$(error unknown ARCH '$(ARCH)' (machine '$(UNAME_M)'); set ARCH to one of: $(KNOWN_ARCHS))
+endif
+
+# A committed header wins; otherwise one is generated from this host's BTF.
+ifneq ($(wildcard vmlinux/$(ARCH)/vmlinux.h),)
+VMLINUX_DIR := vmlinux/$(ARCH)
+else
+VMLINUX_DIR := $(OUTPUT)/vmlinux/$(ARCH)
+endif
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Lazily expanded: `make run`/`make test` install libbpf before these run.
+LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
+LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes
+SAN_FLAGS :=
+ifeq ($(SAN),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(SAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
+	-I$(OUTPUT) -Ibpf -Iuser $(LIBBPF_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
+	-I$(VMLINUX_DIR) -Ibpf
+
+# Kernel-independent modules: unit tests and fuzzers link these alone.
+CORE_SRCS := $(filter-out user/finwatch.c user/bpf_loader.c user/scan.c user/netns.c,$(wildcard user/*.c))
+CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
+APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(filter user/finwatch.c user/bpf_loader.c user/scan.c user/netns.c,$(wildcard user/*.c)))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
+FUZZERS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all run test unit e2e deps test-deps tools fuzz bench clean vmlinux
+all: $(OUTPUT)/finwatch tools
+
+tools: $(OUTPUT)/fwpeer
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/fuzz $(OUTPUT)/bpf:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux/$(ARCH)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)if [ ! -r /sys/kernel/btf/vmlinux ]; then \
+		echo "no vmlinux/$(ARCH)/vmlinux.h and no /sys/kernel/btf/vmlinux to generate it from;" \
+		     "run scripts/gen-vmlinux.sh $(ARCH) BTF_FILE on a machine of that arch" >&2; exit 1; fi
+	$(Q)mkdir -p $(@D) && $(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_DIR)/vmlinux.h | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# The loader includes the skeleton; order-only so -MMD tracks the rest.
+$(APP_OBJS): | $(OUTPUT)/finwatch.skel.h
+$(OUTPUT)/user/bpf_loader.o: $(OUTPUT)/finwatch.skel.h
+
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/libfwcore.a: $(CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUTPUT)/finwatch: $(APP_OBJS) $(OUTPUT)/libfwcore.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(APP_OBJS) $(OUTPUT)/libfwcore.a $(LIBBPF_LIBS) -o $@
+
+$(OUTPUT)/fwpeer: tests/tools/fwpeer.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(OUTPUT)/libfwcore.a | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUTPUT)/libfwcore.a $(ALL_LDFLAGS) -lcmocka -o $@
+
+# Fuzzers always use clang's libFuzzer with ASan+UBSan, in their own tree.
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ibpf -Iuser
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) | $(OUTPUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(CORE_SRCS) -o $@
+
+FUZZ_SECONDS ?= 20
+fuzz: $(FUZZERS)
+	$(Q)for f in $(FUZZERS); do \
+		name=$$(basename $$f); mkdir -p $(OUTPUT)/fuzz/corpus-$$name; \
+		echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(OUTPUT)/fuzz/corpus-$$name tests/fuzz/seeds/$$name 2>&1 \
+			| grep -E '^(stat::number_of_executed_units|==.*ERROR|SUMMARY)' || exit 1; \
+	done
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+test-deps:
+	$(Q)scripts/install-deps.sh --test
+
+# The README's two commands.
+ARGS ?=
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(OUTPUT)/finwatch $(ARGS)
+
+test: test-deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	$(Q)tests/run.sh $(OUTPUT)
+
+unit: $(UNIT_TESTS)
+	$(Q)tests/run.sh --unit-only $(OUTPUT)
+
+e2e: all
+	$(Q)tests/run.sh --e2e-only $(OUTPUT)
+
+bench: all
+	$(Q)scripts/bench.sh $(OUTPUT)
+
+vmlinux:
+	$(Q)scripts/gen-vmlinux.sh $(ARCH)
+
+clean:
+	$(call msg,CLEAN,build)
+	$(Q)rm -rf build
+
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d)

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Kernel side of finwatch: report TCP state transitions and scan sockets.
+ * Policy (peers, limits, output) lives in user space; this file only
+ * captures what is visible at the moment a transition happens.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "finwatch.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* From /proc/config.gz via libbpf; 0 (weak) when the config is not readable. */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+/* Set by user space before load (rodata: the verifier prunes dead filters). */
+const volatile __u8 trace_all = 0;        /* 0: only FIN_WAIT-relevant events */
+const volatile __u16 family_filter = 0;   /* 0, FW_AF_INET or FW_AF_INET6 */
+const volatile __u8 n_lports = 0;
+const volatile __u8 n_rports = 0;
+const volatile __u16 lports[FW_MAX_PORTS] = {};
+const volatile __u16 rports[FW_MAX_PORTS] = {};
+
+struct sk_info {
+	__u64 ts_ns;          /* when the socket entered its current state */
+	__u32 pid;
+	__u32 tid;
+	char comm[FW_COMM_LEN];
+	__u8 has_closer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sk_info);
+} sk_infos SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);     /* resized by user space before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FW_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} fw_stats SEC(".maps");
+
+/*
+ * Orphaned sockets handed to a timewait mini-socket (FIN_WAIT2 -> CLOSE with
+ * no error and no FIN from the peer). The iter/tcp scan reports timewait
+ * sockets in TIME_WAIT only when their cookie is here, so a peer FIN that
+ * arrives during the timewait phase (no tracepoint fires for it) is seen
+ * without dumping every TIME_WAIT socket of a busy host.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u64);
+	__type(value, __u64);
+} handoffs SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&fw_stats, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline int port_listed(__u16 port, const volatile __u16 *list, __u8 n)
+{
+	for (int i = 0; i < FW_MAX_PORTS; i++) {
+		if (i >= n)
+			break;
+		if (list[i] == port)
+			return 1;
+	}
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(fw_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	struct sk_info *info;
+	struct fw_event *e;
+	__u64 now, ns_in_old = FW_NS_UNKNOWN;
+	__u16 family, sport, dport;
+	int fw_relevant;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	/*
+	 * Watch mode needs three kinds of transition: entering FIN_WAIT1 (the
+	 * only one that runs in the closing process), entering FIN_WAIT2 and
+	 * leaving it. Everything else leaves as cheaply as possible.
+	 */
+	fw_relevant = newstate == TCP_FIN_WAIT1 || newstate == TCP_FIN_WAIT2 ||
+		      oldstate == TCP_FIN_WAIT2;
+	if (!trace_all && !fw_relevant)
+		return 0;
+
+	family = sk->__sk_common.skc_family;
+	if (family != FW_AF_INET && family != FW_AF_INET6)
+		return 0;
+	if (family_filter && family != family_filter)
+		return 0;
+	/* skc_num is already 0 at X->CLOSE; inet_sport survives. */
+	sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (n_lports && !port_listed(sport, lports, n_lports))
+		return 0;
+	if (n_rports && !port_listed(dport, rports, n_rports))
+		return 0;
+	stat_inc(FW_STAT_SEEN);
+
+	now = bpf_ktime_get_ns();
+	/* Entering FIN_WAIT1 / LAST_ACK runs in the caller of close()/shutdown(). */
+	if (newstate == TCP_FIN_WAIT1 || (trace_all && newstate == TCP_LAST_ACK) ||
+	    trace_all) {
+		info = bpf_sk_storage_get(&sk_infos, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!info)
+			stat_inc(FW_STAT_STORAGE_FAILS);
+	} else {
+		info = bpf_sk_storage_get(&sk_infos, sk, 0, 0);
+	}
+	if (info) {
+		if (info->ts_ns)
+			ns_in_old = now - info->ts_ns;
+		info->ts_ns = now;
+		if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) {
+			__u64 id = bpf_get_current_pid_tgid();
+
+			info->pid = id >> 32;
+			info->tid = (__u32)id;
+			bpf_get_current_comm(info->comm, sizeof(info->comm));
+			info->has_closer = 1;
+		}
+	}
+	if (!trace_all && newstate == TCP_FIN_WAIT1)
+		return 0;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(FW_STAT_RB_DROPS);
+		return 0;
+	}
+	e->ts_ns = now;
+	e->cookie = bpf_get_socket_cookie(sk);
+	e->ns_in_old = ns_in_old;
+	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	e->sk_err = sk->sk_err;
+	e->sport = sport;
+	e->dport = dport;
+	e->family = family;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	e->flags = 0;
+	if (sk->__sk_common.skc_flags & (1UL << SOCK_DEAD))
+		e->flags |= FW_EVF_ORPHANED;
+	if (sk->__sk_common.skc_flags & (1UL << SOCK_DONE))
+		e->flags |= FW_EVF_FIN_RCVD;
+	if (family == FW_AF_INET) {
+		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_rcv_saddr, 4);
+		__builtin_memcpy(e->daddr, &sk->__sk_common.skc_daddr, 4);
+	} else {
+		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+	if (info && info->has_closer) {
+		e->pid = info->pid;
+		e->tid = info->tid;
+		__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
+		e->flags |= FW_EVF_CLOSER;
+	} else {
+		e->pid = 0;
+		e->tid = 0;
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	}
+	/* Candidate timewait handoff: the scan confirms it and follows it. */
+	if (oldstate == TCP_FIN_WAIT2 && newstate == TCP_CLOSE && e->sk_err == 0 &&
+	    (e->flags & (FW_EVF_ORPHANED | FW_EVF_FIN_RCVD)) == FW_EVF_ORPHANED)
+		bpf_map_update_elem(&handoffs, &e->cookie, &now, BPF_ANY);
+	bpf_ringbuf_submit(e, 0);
+	stat_inc(FW_STAT_EVENTS);
+	return 0;
+}
+
+/*
+ * Walks the full and timewait sockets of the network namespace the iterator
+ * was created in. Reports FIN_WAIT2 full sockets, timewait sockets still in
+ * FIN_WAIT2, and timewait sockets that left it for TIME_WAIT if they are
+ * followed handoffs.
+ */
+SEC("iter/tcp")
+int fw_scan(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct seq_file *seq = ctx->meta->seq;
+	struct fw_scan_rec rec = {};
+	__u8 state;
+
+	if (!skc)
+		return 0;
+	state = skc->skc_state;
+	if (state != TCP_FIN_WAIT2 && state != TCP_TIME_WAIT)
+		return 0;
+	if (skc->skc_family != FW_AF_INET && skc->skc_family != FW_AF_INET6)
+		return 0;
+
+	if (state == TCP_TIME_WAIT) {
+		struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(skc);
+
+		if (!tw)
+			return 0;
+		rec.cookie = tw->tw_sk.__tw_common.skc_cookie.counter;
+		rec.state = tw->tw_sk.tw_substate;
+		if (rec.state == TCP_TIME_WAIT) {
+			if (!bpf_map_lookup_elem(&handoffs, &rec.cookie))
+				return 0;
+			bpf_map_delete_elem(&handoffs, &rec.cookie);
+		} else if (rec.state != TCP_FIN_WAIT2) {
+			return 0;
+		}
+		rec.kind = FW_SCAN_TW;
+		rec.stamp_jiffies = tw->tw_sk.tw_timer.expires;
+		rec.flags = FW_EVF_ORPHANED;
+	} else {
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+		struct socket *sock;
+
+		if (!tp)
+			return 0;
+		rec.cookie = bpf_get_socket_cookie(tp);
+		rec.kind = FW_SCAN_FULL;
+		rec.state = TCP_FIN_WAIT2;
+		rec.stamp_jiffies = tp->rcv_tstamp;
+		if (tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags & (1UL << SOCK_DEAD))
+			rec.flags = FW_EVF_ORPHANED;
+		sock = tp->inet_conn.icsk_inet.sk.sk_socket;
+		if (sock)
+			rec.ino = BPF_CORE_READ(sock, file, f_inode, i_ino);
+		rec.uid = tp->inet_conn.icsk_inet.sk.sk_uid.val;
+	}
+	rec.hz = CONFIG_HZ;
+	rec.now_jiffies = bpf_jiffies64();
+	rec.now_ns = bpf_ktime_get_ns();
+	rec.netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);
+	rec.family = skc->skc_family;
+	rec.sport = skc->skc_num;
+	rec.dport = bpf_ntohs(skc->skc_dport);
+	if (rec.family == FW_AF_INET) {
+		__builtin_memcpy(rec.saddr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(rec.daddr, &skc->skc_daddr, 4);
+	} else {
+		BPF_CORE_READ_INTO(&rec.saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&rec.daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+	}
+	bpf_seq_write(seq, &rec, sizeof(rec));
+	return 0;
+}

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bpf_loader.h"
+#include "finwatch.skel.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static int has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return !!(d[cap / 32].effective & (1U << (cap % 32)));
+}
+
+int fw_preflight(char *msg, size_t len)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data) == 0 && !has_cap(data, CAP_SYS_ADMIN) &&
+	    !(has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))) {
+		snprintf(msg, len, "missing privileges: run as root, or grant CAP_BPF and CAP_PERFMON "
+			 "(plus CAP_SYS_ADMIN for scans of other network namespaces)");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(msg, len, "no kernel BTF at /sys/kernel/btf/vmlinux: finwatch needs a kernel built "
+			 "with CONFIG_DEBUG_INFO_BTF=y (5.8 or later)");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int print_all(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int print_none(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
+void fw_setup_libbpf_log(int verbose)
+{
+	libbpf_set_print(verbose ? print_all : print_none);
+}
+
+int fw_open(const struct fw_config *cfg, struct finwatch_bpf **out)
+{
+	struct finwatch_bpf *skel;
+	int err;
+
+	skel = finwatch_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->trace_all = cfg->cmd == FW_CMD_TRACE;
+	skel->rodata->family_filter = cfg->family;
+	skel->rodata->n_lports = (__u8)cfg->n_lports;
+	skel->rodata->n_rports = (__u8)cfg->n_rports;
+	for (int i = 0; i < cfg->n_lports; i++)
+		skel->rodata->lports[i] = cfg->lports[i];
+	for (int i = 0; i < cfg->n_rports; i++)
+		skel->rodata->rports[i] = cfg->rports[i];
+	err = bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
+	if (err) {
+		finwatch_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+int fw_load(struct finwatch_bpf *skel, char *msg, size_t len)
+{
+	int err = finwatch_bpf__load(skel);
+
+	if (!err)
+		return 0;
+	switch (-err) {
+	case EPERM:
+		snprintf(msg, len, "the kernel refused to load the BPF programs (%s): run as root or with "
+			 "CAP_BPF+CAP_PERFMON (and check kernel.unprivileged_bpf_disabled, lockdown)",
+			 strerror(-err));
+		break;
+	case EACCES:
+		snprintf(msg, len, "the BPF verifier rejected finwatch's programs on this kernel; rerun with "
+			 "-v to see the verifier log and report it with `uname -r`");
+		break;
+	case ENOENT:
+	case ESRCH:
+	case EINVAL:
+		snprintf(msg, len, "loading the BPF programs failed (%s): this kernel may lack the "
+			 "inet_sock_set_state tracepoint, BPF ring buffers (5.8+), tp_btf or iter/tcp; "
+			 "rerun with -v for libbpf's and the verifier's log", strerror(-err));
+		break;
+	default:
+		snprintf(msg, len, "loading the BPF programs failed (%s); rerun with -v for the verifier log",
+			 strerror(-err));
+	}
+	return err;
+}
+
+int fw_read_stats(struct finwatch_bpf *skel, __u64 out[FW_STAT_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(skel->maps.fw_stats);
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	__u64 vals[ncpu];
+
+	for (__u32 k = 0; k < FW_STAT_MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			return -errno;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	return 0;
+}
+
+__u64 fw_recursion_misses(struct finwatch_bpf *skel)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.fw_set_state), &info, &len))
+		return 0;
+	return info.recursion_misses;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Command line -> fw_config. Kernel-free so unit tests and the fuzzer drive
+ * it directly. */
+#ifndef FW_CLI_H
+#define FW_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "parse.h"
+#include "finwatch.h"
+
+#define FW_MAX_PEERS 32
+
+enum fw_cmd { FW_CMD_WATCH = 0, FW_CMD_TRACE };
+
+enum fw_group_by {
+	FW_GROUP_ADDR = 0,     /* (netns, remote address) */
+	FW_GROUP_ADDR_PORT,    /* (netns, remote address, remote port) */
+	FW_GROUP_PREFIX,       /* (netns, remote prefix /group_prefix4|6) */
+};
+
+struct fw_config {
+	enum fw_cmd cmd;
+	int json;
+	int verbose;
+	uint16_t family;             /* 0 = both */
+	uint16_t lports[FW_MAX_PORTS];
+	int n_lports;
+	uint16_t rports[FW_MAX_PORTS];
+	int n_rports;
+	struct cidr peers[FW_MAX_PEERS];
+	int n_peers;
+	uint64_t duration_ns;        /* 0 = until a signal */
+	uint64_t ringbuf_bytes;
+	/* watch */
+	uint64_t interval_ns;
+	uint64_t max_age_ns;         /* 0 = rule off */
+	uint64_t max_per_peer;       /* 0 = rule off */
+	uint64_t max_total;          /* 0 = rule off */
+	uint64_t scan_interval_ns;
+	uint64_t reconcile_ns;       /* full rescan for missed events, 0 = off */
+	enum fw_group_by group_by;
+	uint8_t group_prefix4;
+	uint8_t group_prefix6;
+	int exit_on_alert;
+	int top;
+	int no_discovery;
+};
+
+/* Exit codes (documented in README and --help). */
+#define FW_EXIT_OK 0
+#define FW_EXIT_RUNTIME 1
+#define FW_EXIT_USAGE 2
+#define FW_EXIT_ALERT 3
+
+void cli_defaults(struct fw_config *cfg);
+
+/* 0: run; 1: --help/--version was requested (text in err is not used, the
+ * caller prints cli_usage); -EINVAL: bad input, err holds one line naming
+ * the flag and the value. */
+int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t errlen);
+
+void cli_usage(FILE *out);
+
+/* 1 if the remote address passes the --peer filter (or there is none). */
+int cli_peer_allowed(const struct fw_config *cfg, uint16_t family, const uint8_t *addr);
+
+/* Every filter at once, for records the kernel did not filter (scans). */
+int cli_socket_allowed(const struct fw_config *cfg, uint16_t family, uint16_t sport, uint16_t dport,
+		       const uint8_t *daddr);
+
+#endif

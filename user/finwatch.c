@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * finwatch: which peers leave our TCP sockets stuck in FIN_WAIT_2.
+ * One lifecycle: parse -> preflight -> open -> rodata -> load -> attach ->
+ * poll; every exit after open goes through the single cleanup label.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "bpf_loader.h"
+#include "cli.h"
+#include "event.h"
+#include "fw2_tracker.h"
+#include "json_writer.h"
+#include "scan.h"
+#include "trace_fmt.h"
+#include "watch_out.h"
+#include "finwatch.skel.h"
+
+#define POLL_MS 100
+#define TICK_NS (250 * NS_PER_MS)
+#define MAX_PENDING_NS 64
+
+static volatile sig_atomic_t exiting, want_hist;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		want_hist = 1;
+	else
+		exiting = 1;
+}
+
+struct app {
+	const struct fw_config *cfg;
+	struct json_writer jw;
+	struct finwatch_bpf *skel;
+	struct ring_buffer *rb;
+	struct fw2_tracker *tracker;
+	struct fw_scanner scanner;
+	int scanner_ready;
+	int scan_error_reported;
+	__u64 t0_ns;
+	struct fw_run_stats st;
+};
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * NS_PER_SEC + (__u64)ts.tv_nsec;
+}
+
+/* Runtime errors: a JSON record in JSON mode (bpftool's convention), so a
+ * pipeline sees why the stream ended, and always a line on stderr. */
+static void report_error(struct app *a, const char *what)
+{
+	fprintf(stderr, "finwatch: %s\n", what);
+	if (a->cfg->json) {
+		jw_start_object(&a->jw);
+		jw_string_field(&a->jw, "type", "error");
+		jw_string_field(&a->jw, "error", what);
+		jw_end_object(&a->jw);
+		jw_end_line(&a->jw);
+	}
+}
+
+static void end_line(struct app *a)
+{
+	if (jw_end_line(&a->jw))
+		a->st.print_errors++;
+}
+
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	struct app *a = ctx;
+	struct fw_event e;
+
+	if (fw_event_decode(data, len, &e)) {
+		a->st.malformed++;
+		return 0;
+	}
+	a->st.received++;
+	if (!cli_peer_allowed(a->cfg, e.family, e.daddr))
+		return 0;
+	if (a->cfg->cmd == FW_CMD_WATCH) {
+		fw2_on_event(a->tracker, &e);
+	} else if (a->cfg->json) {
+		trace_print_json(&a->jw, &e);
+		end_line(a);
+	} else if (trace_print_text(stdout, &e, a->t0_ns), ferror(stdout)) {
+		a->st.print_errors++;
+		clearerr(stdout);
+	}
+	return 0;
+}
+
+static void on_exit_cb(void *ctx, const struct fw2_exit *x)
+{
+	struct app *a = ctx;
+
+	if (!a->cfg->json)
+		return;   /* the terminal view shows tables and histograms instead */
+	out_exit_json(&a->jw, x);
+	end_line(a);
+}
+
+static void on_alert_cb(void *ctx, const struct fw2_alert *al)
+{
+	struct app *a = ctx;
+
+	if (a->cfg->json) {
+		out_alert_json(&a->jw, al);
+		end_line(a);
+		/* Alerts must reach someone even when stdout is stuck. */
+		if (a->jw.error)
+			out_alert_text(stderr, al);
+	} else {
+		out_alert_text(stdout, al);
+	}
+}
+
+static void refresh_stats(struct app *a)
+{
+	__u64 s[FW_STAT_MAX] = {};
+
+	if (!fw_read_stats(a->skel, s)) {
+		a->st.events = s[FW_STAT_EVENTS];
+		a->st.lost = s[FW_STAT_RB_DROPS];
+		a->st.storage_failures = s[FW_STAT_STORAGE_FAILS];
+	}
+	a->st.recursion_misses = fw_recursion_misses(a->skel);
+	if (a->scanner_ready) {
+		a->st.scans = a->scanner.scans;
+		a->st.scan_ms = a->scanner.scan_ns_total / NS_PER_MS;
+	}
+}
+
+/* ---- scans ---- */
+
+struct scan_cb {
+	struct app *a;
+	__u32 inum;
+	__u64 start;
+	int full, begun, fin_timeout;
+};
+
+static void scan_begin_once(struct scan_cb *c, __u32 hz)
+{
+	if (c->begun)
+		return;
+	fw2_scan_begin(c->a->tracker, c->inum, c->start, c->fin_timeout, hz, c->full);
+	c->begun = 1;
+}
+
+static void on_scan_rec(void *ctx, const struct fw_scan_rec *r)
+{
+	struct scan_cb *c = ctx;
+
+	if (!cli_socket_allowed(c->a->cfg, r->family, r->sport, r->dport, r->daddr))
+		return;
+	scan_begin_once(c, r->hz);
+	fw2_scan_rec(c->a->tracker, r);
+}
+
+static void scan_netns(struct app *a, __u32 inum, int full)
+{
+	struct scan_cb c = { .a = a, .inum = inum, .start = mono_ns(), .full = full, .fin_timeout = -1 };
+	int err;
+
+	/* Exits queued before the walk must be applied first. */
+	ring_buffer__consume(a->rb);
+	c.start = mono_ns();
+	err = scanner_scan(&a->scanner, inum, on_scan_rec, &c, &c.fin_timeout);
+	if (err && err != -ENOENT) {
+		if (!a->scan_error_reported) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "scanning network namespace %u failed (%s); "
+				 "orphaned sockets there are followed less exactly (scans need "
+				 "CAP_SYS_ADMIN for other namespaces)", inum, strerror(-err));
+			report_error(a, msg);
+			a->scan_error_reported = 1;
+		}
+		return;
+	}
+	/* A vanished namespace took its timewait sockets with it: an empty
+	 * scan lets the tracker end them. */
+	scan_begin_once(&c, 0);
+	ring_buffer__consume(a->rb);
+	fw2_scan_end(a->tracker, mono_ns());
+}
+
+static void scan_all(struct app *a)
+{
+	if (netns_enumerate(&a->scanner.nsset))
+		return;
+	int n = a->scanner.nsset.n;
+	__u32 *inums = malloc(n * sizeof(*inums));
+
+	if (!inums)
+		return;
+	/* Copy first: scans may re-enumerate the set. */
+	for (int i = 0; i < n; i++)
+		inums[i] = a->scanner.nsset.refs[i].inum;
+	for (int i = 0; i < n && !exiting; i++)
+		scan_netns(a, inums[i], 1);
+	free(inums);
+}
+
+static void scan_pending(struct app *a)
+{
+	__u32 inums[MAX_PENDING_NS];
+	int n = fw2_netns_pending(a->tracker, inums, MAX_PENDING_NS);
+
+	for (int i = 0; i < n && !exiting; i++)
+		scan_netns(a, inums[i], 0);
+}
+
+static void print_summary(struct app *a, int final)
+{
+	__u64 now = mono_ns();
+
+	refresh_stats(a);
+	if (a->cfg->cmd == FW_CMD_WATCH) {
+		if (a->cfg->json) {
+			out_summary_json(&a->jw, a->tracker, now, a->cfg->top, &a->st, final);
+			end_line(a);
+		} else {
+			out_table_text(stdout, a->tracker, now, a->cfg->top, &a->st);
+			if (final)
+				out_histograms_text(stdout, a->tracker, a->cfg->top);
+		}
+	} else if (a->cfg->json && final) {
+		jw_start_object(&a->jw);
+		jw_string_field(&a->jw, "type", "summary");
+		jw_uint_field(&a->jw, "ts_ns", now);
+		jw_bool_field(&a->jw, "final", 1);
+		jw_uint_field(&a->jw, "events", a->st.events);
+		jw_uint_field(&a->jw, "received", a->st.received);
+		jw_uint_field(&a->jw, "lost", a->st.lost);
+		jw_uint_field(&a->jw, "recursion_misses", a->st.recursion_misses);
+		jw_uint_field(&a->jw, "storage_failures", a->st.storage_failures);
+		jw_uint_field(&a->jw, "malformed", a->st.malformed);
+		jw_uint_field(&a->jw, "print_errors", a->st.print_errors);
+		jw_end_object(&a->jw);
+		end_line(a);
+	}
+	if (!final)
+		return;
+	if (!a->cfg->json || a->st.lost || a->st.recursion_misses || a->st.malformed || a->st.print_errors)
+		fprintf(stderr, "finwatch: %llu events, %llu received, %llu lost (ring buffer full), "
+			"%llu skipped by the kernel (recursion), %llu malformed, %llu not printed\n",
+			(unsigned long long)a->st.events, (unsigned long long)a->st.received,
+			(unsigned long long)a->st.lost, (unsigned long long)a->st.recursion_misses,
+			(unsigned long long)a->st.malformed, (unsigned long long)a->st.print_errors);
+	if (a->st.lost)
+		fprintf(stderr, "finwatch: events were lost; raise --ringbuf-size (now %llu bytes)\n",
+			(unsigned long long)a->cfg->ringbuf_bytes);
+}
+
+static int run_loop(struct app *a)
+{
+	const struct fw_config *cfg = a->cfg;
+	__u64 now = mono_ns();
+	__u64 deadline = cfg->duration_ns ? a->t0_ns + cfg->duration_ns : 0;
+	__u64 next_tick = now, next_follow = now + cfg->scan_interval_ns;
+	__u64 next_summary = now + cfg->interval_ns;
+	__u64 next_reconcile = cfg->reconcile_ns ? now + cfg->reconcile_ns : UINT64_MAX;
+	int watch = cfg->cmd == FW_CMD_WATCH;
+	char msg[256];
+
+	while (!exiting) {
+		int err = ring_buffer__poll(a->rb, POLL_MS);
+
+		if (err == -EINTR)
+			break;
+		if (err < 0) {
+			snprintf(msg, sizeof(msg), "reading the ring buffer failed: %s", strerror(-err));
+			report_error(a, msg);
+			return -1;
+		}
+		now = mono_ns();
+		if (watch) {
+			if (a->scanner_ready && now >= next_follow) {
+				scan_pending(a);
+				next_follow = now + cfg->scan_interval_ns;
+			}
+			if (a->scanner_ready && now >= next_reconcile) {
+				scan_all(a);
+				next_reconcile = mono_ns() + cfg->reconcile_ns;
+			}
+			if (now >= next_tick) {
+				fw2_tick(a->tracker, now);
+				next_tick = now + TICK_NS;
+			}
+			if (now >= next_summary) {
+				print_summary(a, 0);
+				next_summary = now + cfg->interval_ns;
+			}
+			if (want_hist) {
+				want_hist = 0;
+				out_histograms_text(cfg->json ? stderr : stdout, a->tracker, cfg->top);
+			}
+		}
+		if (deadline && now >= deadline)
+			break;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct fw_config cfg;
+	struct app a = { .cfg = &cfg };
+	char msg[512];
+	int err, ret = FW_EXIT_RUNTIME;
+
+	err = cli_parse(argc, argv, &cfg, msg, sizeof(msg));
+	if (err == 1) {
+		if (strcmp(argv[argc - 1], "--version"))
+			cli_usage(stdout);
+		return FW_EXIT_OK;
+	}
+	if (err) {
+		fprintf(stderr, "finwatch: %s (see finwatch --help)\n", msg);
+		return FW_EXIT_USAGE;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	jw_init(&a.jw, stdout);
+
+	if (fw_preflight(msg, sizeof(msg))) {
+		report_error(&a, msg);
+		return FW_EXIT_RUNTIME;
+	}
+	fw_setup_libbpf_log(cfg.verbose);
+
+	err = fw_open(&cfg, &a.skel);
+	if (err) {
+		snprintf(msg, sizeof(msg), "opening the BPF object failed: %s", strerror(-err));
+		report_error(&a, msg);
+		return FW_EXIT_RUNTIME;
+	}
+	if (fw_load(a.skel, msg, sizeof(msg))) {
+		report_error(&a, msg);
+		goto cleanup;
+	}
+	a.skel->links.fw_set_state = bpf_program__attach(a.skel->progs.fw_set_state);
+	if (!a.skel->links.fw_set_state) {
+		snprintf(msg, sizeof(msg), "attaching to tracepoint inet_sock_set_state failed: %s "
+			 "(kernel 5.8+ with BTF needed; rerun with -v)", strerror(errno));
+		report_error(&a, msg);
+		goto cleanup;
+	}
+	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.events), handle_event, &a, NULL);
+	if (!a.rb) {
+		snprintf(msg, sizeof(msg), "creating the ring buffer reader failed: %s", strerror(errno));
+		report_error(&a, msg);
+		goto cleanup;
+	}
+	if (cfg.cmd == FW_CMD_WATCH) {
+		struct fw2_callbacks cb = { .on_exit = on_exit_cb, .on_alert = on_alert_cb, .ctx = &a };
+
+		a.tracker = fw2_tracker_new(&cfg, &cb, 0);
+		if (!a.tracker) {
+			report_error(&a, "out of memory creating the tracker");
+			goto cleanup;
+		}
+		err = scanner_init(&a.scanner, a.skel->progs.fw_scan);
+		if (err) {
+			snprintf(msg, sizeof(msg), "creating the iter/tcp scanner failed (%s): sockets "
+				 "stuck before start and timewait phases will not be followed; kernel "
+				 "5.9+ with BPF iterators needed (rerun with -v)", strerror(-err));
+			report_error(&a, msg);
+		} else {
+			a.scanner_ready = 1;
+		}
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	a.t0_ns = mono_ns();
+	if (cfg.cmd == FW_CMD_TRACE && !cfg.json)
+		trace_print_header(stdout);
+	if (cfg.cmd == FW_CMD_WATCH && a.scanner_ready && !cfg.no_discovery) {
+		scan_all(&a);
+		fw2_tick(a.tracker, mono_ns());
+		if (!cfg.json) {
+			refresh_stats(&a);
+			out_table_text(stdout, a.tracker, mono_ns(), cfg.top, &a.st);
+		}
+	}
+	if (cfg.json && cfg.cmd == FW_CMD_WATCH) {
+		/* A marker so tests and pipelines know tracking is live. */
+		jw_start_object(&a.jw);
+		jw_string_field(&a.jw, "type", "start");
+		jw_uint_field(&a.jw, "ts_ns", mono_ns());
+		jw_uint_field(&a.jw, "discovered", fw2_counters(a.tracker)->discovered);
+		jw_end_object(&a.jw);
+		end_line(&a);
+	} else if (cfg.json) {
+		jw_start_object(&a.jw);
+		jw_string_field(&a.jw, "type", "start");
+		jw_uint_field(&a.jw, "ts_ns", mono_ns());
+		jw_end_object(&a.jw);
+		end_line(&a);
+	}
+
+	if (run_loop(&a))
+		goto cleanup;
+	/* Drain what the kernel already queued before the final report. */
+	ring_buffer__consume(a.rb);
+	if (a.tracker)
+		fw2_tick(a.tracker, mono_ns());
+	print_summary(&a, 1);
+	ret = FW_EXIT_OK;
+	if (cfg.exit_on_alert && a.tracker && fw2_counters(a.tracker)->alerts_fired)
+		ret = FW_EXIT_ALERT;
+
+cleanup:
+	if (a.scanner_ready)
+		scanner_free(&a.scanner);
+	fw2_tracker_free(a.tracker);
+	ring_buffer__free(a.rb);
+	finwatch_bpf__destroy(a.skel);
+	return ret;
+}

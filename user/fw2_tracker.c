@@ -1,0 +1,1049 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fw2_tracker.h"
+#include "parse.h"
+
+/* The kernel's TCP_TIMEWAIT_LEN: a timewait socket that receives the peer's
+ * FIN re-arms its timer to FIN time + 60 s, which dates the FIN. */
+#define TCP_TIMEWAIT_LEN_NS (60ULL * NS_PER_SEC)
+/* Peers with nothing open are forgotten after this long. */
+#define PEER_IDLE_EVICT_NS (600ULL * NS_PER_SEC)
+#define DEFAULT_MAX_SOCKS (4U << 20)
+/* Alert details walk at most this many sockets of one peer. */
+#define ALERT_WALK_MAX 100000
+
+struct netns_info {
+	__u32 netns;
+	int fin_timeout_s;
+	__u32 pending;          /* sockets in TW_PENDING or TW */
+};
+
+struct fw2_tracker {
+	struct fw_config cfg;
+	struct fw2_callbacks cb;
+
+	struct fw2_sock *socks;
+	__u32 socks_cap, socks_used, sock_free, n_socks, max_socks;
+	__u32 *sock_buckets;
+	__u32 sock_nbuckets;
+
+	struct fw2_peer *peers;
+	__u32 peers_cap, peers_used, peer_free, n_peers;
+	__u32 *peer_buckets;
+	__u32 peer_nbuckets;
+
+	struct fw2_proc *procs;
+	__u32 procs_cap, procs_used, proc_free;
+
+	struct netns_info *ns;
+	__u32 n_ns, ns_cap;
+
+	__u32 held, orphaned;
+	int total_firing;
+	__u64 total_since_ns;
+
+	/* scan in progress */
+	int scanning;
+	__u32 scan_netns;
+	__u64 scan_start_ns;
+	int scan_fin_timeout_s;
+	__u32 scan_hz;
+	int scan_full;
+	__u16 scan_gen;
+
+	struct fw2_counters ctr;
+};
+
+static const char *const outcome_names[FW2_OUT_MAX] = {
+	"peer_fin", "rst", "timeout", "killed", "other",
+};
+
+const char *fw2_outcome_name(enum fw2_outcome o)
+{
+	return (unsigned)o < FW2_OUT_MAX ? outcome_names[o] : "other";
+}
+
+static const char *const rule_names[FW2_RULE_MAX] = { "max_age", "max_per_peer", "max_total" };
+
+const char *fw2_rule_name(enum fw2_rule r)
+{
+	return (unsigned)r < FW2_RULE_MAX ? rule_names[r] : "?";
+}
+
+static __u32 hash64(__u64 v)
+{
+	v ^= v >> 33;
+	v *= 0xff51afd7ed558ccdULL;
+	v ^= v >> 33;
+	v *= 0xc4ceb9fe1a85ec53ULL;
+	v ^= v >> 33;
+	return (__u32)v;
+}
+
+/* ---- network namespaces ---- */
+
+static struct netns_info *ns_get(struct fw2_tracker *t, __u32 netns, int create)
+{
+	for (__u32 i = 0; i < t->n_ns; i++)
+		if (t->ns[i].netns == netns)
+			return &t->ns[i];
+	if (!create)
+		return NULL;
+	if (t->n_ns == t->ns_cap) {
+		__u32 cap = t->ns_cap ? t->ns_cap * 2 : 8;
+		struct netns_info *n = realloc(t->ns, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		t->ns = n;
+		t->ns_cap = cap;
+	}
+	t->ns[t->n_ns] = (struct netns_info){ .netns = netns, .fin_timeout_s = -1 };
+	return &t->ns[t->n_ns++];
+}
+
+int fw2_netns_fin_timeout(const struct fw2_tracker *t, __u32 netns)
+{
+	struct netns_info *n = ns_get((struct fw2_tracker *)t, netns, 0);
+
+	return n ? n->fin_timeout_s : -1;
+}
+
+void fw2_set_fin_timeout(struct fw2_tracker *t, __u32 netns, int fin_timeout_s)
+{
+	struct netns_info *n = ns_get(t, netns, 1);
+
+	if (n && fin_timeout_s >= 0)
+		n->fin_timeout_s = fin_timeout_s;
+}
+
+static void ns_pending_add(struct fw2_tracker *t, __u32 netns, int delta)
+{
+	struct netns_info *n = ns_get(t, netns, 1);
+
+	if (n)
+		n->pending += delta;
+}
+
+int fw2_netns_needs_scan(const struct fw2_tracker *t, __u32 netns)
+{
+	struct netns_info *n = ns_get((struct fw2_tracker *)t, netns, 0);
+
+	return n && n->pending;
+}
+
+int fw2_netns_pending(const struct fw2_tracker *t, __u32 *out, int max)
+{
+	int k = 0;
+
+	for (__u32 i = 0; i < t->n_ns && k < max; i++)
+		if (t->ns[i].pending)
+			out[k++] = t->ns[i].netns;
+	return k;
+}
+
+/* ---- processes (interned: sockets hold an index, not a comm copy) ---- */
+
+static __u32 proc_get(struct fw2_tracker *t, __u32 pid, const char *comm)
+{
+	/* Linear probe over live entries is fine: few distinct closers. A
+	 * miss allocates. */
+	for (__u32 i = 0; i < t->procs_used; i++) {
+		struct fw2_proc *p = &t->procs[i];
+
+		if (p->refs && p->pid == pid && !strncmp(p->comm, comm, FW_COMM_LEN)) {
+			p->refs++;
+			return i;
+		}
+	}
+	__u32 idx;
+
+	if (t->proc_free != FW2_NIL) {
+		idx = t->proc_free;
+		t->proc_free = t->procs[idx].pid;
+	} else {
+		if (t->procs_used == t->procs_cap) {
+			__u32 cap = t->procs_cap ? t->procs_cap * 2 : 16;
+			struct fw2_proc *n = realloc(t->procs, cap * sizeof(*n));
+
+			if (!n)
+				return FW2_NIL;
+			t->procs = n;
+			t->procs_cap = cap;
+		}
+		idx = t->procs_used++;
+	}
+	t->procs[idx].pid = pid;
+	t->procs[idx].refs = 1;
+	memcpy(t->procs[idx].comm, comm, FW_COMM_LEN);
+	t->procs[idx].comm[FW_COMM_LEN - 1] = '\0';
+	return idx;
+}
+
+static void proc_put(struct fw2_tracker *t, __u32 idx)
+{
+	if (idx == FW2_NIL || idx >= t->procs_used || !t->procs[idx].refs)
+		return;
+	if (--t->procs[idx].refs == 0) {
+		t->procs[idx].pid = t->proc_free;   /* free-list link */
+		t->proc_free = idx;
+	}
+}
+
+/* ---- peers ---- */
+
+static void peer_key(const struct fw2_tracker *t, __u32 netns, __u16 family, const __u8 *addr,
+		     __u16 dport, struct fw2_peer *k)
+{
+	unsigned bits = family == FW_AF_INET6 ? 128 : 32;
+	unsigned prefix = bits;
+
+	memset(k, 0, sizeof(*k));
+	k->netns = netns;
+	k->family = family;
+	memcpy(k->addr, addr, family == FW_AF_INET6 ? 16 : 4);
+	if (t->cfg.group_by == FW_GROUP_ADDR_PORT)
+		k->port = dport;
+	if (t->cfg.group_by == FW_GROUP_PREFIX)
+		prefix = family == FW_AF_INET6 ? t->cfg.group_prefix6 : t->cfg.group_prefix4;
+	if (prefix > bits)
+		prefix = bits;
+	for (unsigned b = prefix; b < bits; b++)
+		k->addr[b / 8] &= (__u8)~(0x80 >> (b % 8));
+	k->prefix = (__u8)prefix;
+}
+
+static __u32 peer_hash(const struct fw2_peer *k)
+{
+	__u64 h = ((__u64)k->netns << 32) ^ ((__u64)k->family << 16) ^ k->port ^ k->prefix;
+	__u64 a, b;
+
+	memcpy(&a, k->addr, 8);
+	memcpy(&b, k->addr + 8, 8);
+	return hash64(h ^ hash64(a) ^ ((__u64)hash64(b) << 1));
+}
+
+static int peer_eq(const struct fw2_peer *a, const struct fw2_peer *b)
+{
+	return a->netns == b->netns && a->family == b->family && a->port == b->port &&
+	       a->prefix == b->prefix && !memcmp(a->addr, b->addr, 16);
+}
+
+static int rehash_peers(struct fw2_tracker *t, __u32 nb)
+{
+	__u32 *b = malloc(nb * sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	memset(b, 0xff, nb * sizeof(*b));
+	for (__u32 i = 0; i < t->peers_used; i++) {
+		struct fw2_peer *p = &t->peers[i];
+
+		if (!p->in_use)
+			continue;
+		__u32 h = peer_hash(p) & (nb - 1);
+		p->hnext = b[h];
+		b[h] = i;
+	}
+	free(t->peer_buckets);
+	t->peer_buckets = b;
+	t->peer_nbuckets = nb;
+	return 0;
+}
+
+static __u32 peer_find(struct fw2_tracker *t, const struct fw2_peer *k)
+{
+	__u32 i = t->peer_buckets[peer_hash(k) & (t->peer_nbuckets - 1)];
+
+	for (; i != FW2_NIL; i = t->peers[i].hnext)
+		if (peer_eq(&t->peers[i], k))
+			return i;
+	return FW2_NIL;
+}
+
+static __u32 peer_get(struct fw2_tracker *t, __u32 netns, __u16 family, const __u8 *addr,
+		      __u16 dport, __u64 now)
+{
+	struct fw2_peer k;
+	__u32 idx;
+
+	peer_key(t, netns, family, addr, dport, &k);
+	idx = peer_find(t, &k);
+	if (idx != FW2_NIL)
+		return idx;
+	if (t->peer_free != FW2_NIL) {
+		idx = t->peer_free;
+		t->peer_free = t->peers[idx].hnext;
+	} else {
+		if (t->peers_used == t->peers_cap) {
+			__u32 cap = t->peers_cap * 2;
+			struct fw2_peer *n = realloc(t->peers, cap * sizeof(*n));
+
+			if (!n)
+				return FW2_NIL;
+			t->peers = n;
+			t->peers_cap = cap;
+		}
+		idx = t->peers_used++;
+	}
+	k.in_use = 1;
+	k.head = k.tail = FW2_NIL;
+	k.last_active_ns = now;
+	t->peers[idx] = k;
+	__u32 h = peer_hash(&k) & (t->peer_nbuckets - 1);
+	t->peers[idx].hnext = t->peer_buckets[h];
+	t->peer_buckets[h] = idx;
+	t->n_peers++;
+	if (t->n_peers > t->peer_nbuckets)
+		rehash_peers(t, t->peer_nbuckets * 2);
+	return idx;
+}
+
+static void peer_remove(struct fw2_tracker *t, __u32 idx)
+{
+	struct fw2_peer *p = &t->peers[idx];
+	__u32 *pp = &t->peer_buckets[peer_hash(p) & (t->peer_nbuckets - 1)];
+
+	while (*pp != FW2_NIL && *pp != idx)
+		pp = &t->peers[*pp].hnext;
+	if (*pp == idx)
+		*pp = p->hnext;
+	p->in_use = 0;
+	p->hnext = t->peer_free;
+	t->peer_free = idx;
+	t->n_peers--;
+}
+
+const char *fw2_peer_str(const struct fw2_peer *p, char *buf, size_t len)
+{
+	char a[48];
+	unsigned full = p->family == FW_AF_INET6 ? 128 : 32;
+
+	format_addr(p->family, p->addr, a, sizeof(a));
+	if (p->port)
+		snprintf(buf, len, p->family == FW_AF_INET6 ? "[%s]:%u" : "%s:%u", a, p->port);
+	else if (p->prefix < full)
+		snprintf(buf, len, "%s/%u", a, p->prefix);
+	else
+		snprintf(buf, len, "%s", a);
+	return buf;
+}
+
+/* ---- sockets ---- */
+
+static int rehash_socks(struct fw2_tracker *t, __u32 nb)
+{
+	__u32 *b = malloc((size_t)nb * sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	memset(b, 0xff, (size_t)nb * sizeof(*b));
+	for (__u32 i = 0; i < t->socks_used; i++) {
+		struct fw2_sock *s = &t->socks[i];
+
+		if (!s->state)
+			continue;
+		__u32 h = hash64(s->cookie) & (nb - 1);
+		s->hnext = b[h];
+		b[h] = i;
+	}
+	free(t->sock_buckets);
+	t->sock_buckets = b;
+	t->sock_nbuckets = nb;
+	return 0;
+}
+
+static __u32 sock_find(const struct fw2_tracker *t, __u64 cookie)
+{
+	__u32 i = t->sock_buckets[hash64(cookie) & (t->sock_nbuckets - 1)];
+
+	for (; i != FW2_NIL; i = t->socks[i].hnext)
+		if (t->socks[i].cookie == cookie)
+			return i;
+	return FW2_NIL;
+}
+
+static void peer_count(struct fw2_tracker *t, struct fw2_peer *p, int orphaned, int delta)
+{
+	if (orphaned) {
+		p->orphaned += delta;
+		t->orphaned += delta;
+	} else {
+		p->held += delta;
+		t->held += delta;
+	}
+}
+
+/* Keeps each peer's list ordered by enter_ns: events arrive in time order,
+ * so the usual insert is at the tail; discovered sockets walk back. */
+static void list_insert(struct fw2_tracker *t, struct fw2_peer *p, __u32 idx)
+{
+	struct fw2_sock *s = &t->socks[idx];
+	__u32 after = p->tail;
+
+	while (after != FW2_NIL && t->socks[after].enter_ns > s->enter_ns)
+		after = t->socks[after].prev;
+	s->prev = after;
+	s->next = after == FW2_NIL ? p->head : t->socks[after].next;
+	if (s->next != FW2_NIL)
+		t->socks[s->next].prev = idx;
+	else
+		p->tail = idx;
+	if (after != FW2_NIL)
+		t->socks[after].next = idx;
+	else
+		p->head = idx;
+}
+
+static void list_unlink(struct fw2_tracker *t, struct fw2_peer *p, __u32 idx)
+{
+	struct fw2_sock *s = &t->socks[idx];
+
+	if (s->prev != FW2_NIL)
+		t->socks[s->prev].next = s->next;
+	else
+		p->head = s->next;
+	if (s->next != FW2_NIL)
+		t->socks[s->next].prev = s->prev;
+	else
+		p->tail = s->prev;
+}
+
+static __u32 sock_add(struct fw2_tracker *t, __u64 cookie, __u32 peer, __u64 enter_ns, __u16 sport,
+		      __u16 dport, int orphaned, __u8 flags)
+{
+	__u32 idx;
+
+	if (t->n_socks >= t->max_socks) {
+		t->ctr.capacity_drops++;
+		return FW2_NIL;
+	}
+	if (t->sock_free != FW2_NIL) {
+		idx = t->sock_free;
+		t->sock_free = t->socks[idx].hnext;
+	} else {
+		if (t->socks_used == t->socks_cap) {
+			__u32 cap = t->socks_cap * 2;
+			struct fw2_sock *n = realloc(t->socks, (size_t)cap * sizeof(*n));
+
+			if (!n) {
+				t->ctr.capacity_drops++;
+				return FW2_NIL;
+			}
+			t->socks = n;
+			t->socks_cap = cap;
+		}
+		idx = t->socks_used++;
+	}
+	struct fw2_sock *s = &t->socks[idx];
+
+	memset(s, 0, sizeof(*s));
+	s->cookie = cookie;
+	s->enter_ns = enter_ns;
+	s->peer = peer;
+	s->proc = FW2_NIL;
+	s->sport = sport;
+	s->dport = dport;
+	s->state = FW2_FULL;
+	s->flags = flags | (orphaned ? FW2_F_ORPHANED : 0);
+	__u32 h = hash64(cookie) & (t->sock_nbuckets - 1);
+	s->hnext = t->sock_buckets[h];
+	t->sock_buckets[h] = idx;
+	t->n_socks++;
+	if (t->n_socks > t->sock_nbuckets)
+		rehash_socks(t, t->sock_nbuckets * 2);
+
+	struct fw2_peer *p = &t->peers[peer];
+
+	list_insert(t, p, idx);
+	peer_count(t, p, orphaned, 1);
+	p->entered++;
+	p->last_active_ns = enter_ns > p->last_active_ns ? enter_ns : p->last_active_ns;
+	return idx;
+}
+
+static void sock_set_state(struct fw2_tracker *t, struct fw2_sock *s, __u8 state)
+{
+	int was = s->state == FW2_TW_PENDING || s->state == FW2_TW;
+	int now = state == FW2_TW_PENDING || state == FW2_TW;
+
+	if (was != now)
+		ns_pending_add(t, t->peers[s->peer].netns, now ? 1 : -1);
+	s->state = state;
+}
+
+static void sock_set_orphaned(struct fw2_tracker *t, struct fw2_sock *s, int orphaned)
+{
+	if (!!(s->flags & FW2_F_ORPHANED) == !!orphaned)
+		return;
+	struct fw2_peer *p = &t->peers[s->peer];
+
+	peer_count(t, p, !orphaned, -1);
+	peer_count(t, p, orphaned, 1);
+	if (orphaned)
+		s->flags |= FW2_F_ORPHANED;
+	else
+		s->flags &= (__u8)~FW2_F_ORPHANED;
+}
+
+static unsigned hist_bucket(__u64 ns)
+{
+	__u64 ms = ns / NS_PER_MS;
+	unsigned b = ms ? 64 - (unsigned)__builtin_clzll(ms) : 0;
+
+	return b < FW2_HIST_BUCKETS ? b : FW2_HIST_BUCKETS - 1;
+}
+
+static void record_exit(struct fw2_tracker *t, struct fw2_peer *p, __u64 cookie, __u64 dur,
+			__u64 exit_ns, __u16 sport, __u16 dport, enum fw2_outcome o, int orphaned,
+			int lower_bound, __u32 pid, const char *comm)
+{
+	p->exited++;
+	p->outcomes[o]++;
+	p->hist[hist_bucket(dur)]++;
+	if (exit_ns > p->last_active_ns)
+		p->last_active_ns = exit_ns;
+	if (t->cb.on_exit) {
+		struct fw2_exit x = {
+			.peer = p, .cookie = cookie, .duration_ns = dur, .exit_ns = exit_ns,
+			.sport = sport, .dport = dport, .outcome = o, .orphaned = orphaned,
+			.duration_lower_bound = lower_bound, .pid = pid, .comm = comm,
+		};
+		t->cb.on_exit(t->cb.ctx, &x);
+	}
+}
+
+/* Ends tracking of socket idx with outcome o at exit_ns. */
+static void sock_exit(struct fw2_tracker *t, __u32 idx, enum fw2_outcome o, __u64 exit_ns)
+{
+	struct fw2_sock *s = &t->socks[idx];
+	struct fw2_peer *p = &t->peers[s->peer];
+	int orphaned = !!(s->flags & FW2_F_ORPHANED);
+	__u64 dur = exit_ns > s->enter_ns ? exit_ns - s->enter_ns : 0;
+	struct fw2_proc *pr = s->proc != FW2_NIL ? &t->procs[s->proc] : NULL;
+
+	record_exit(t, p, s->cookie, dur, exit_ns, s->sport, s->dport, o, orphaned,
+		    !!(s->flags & FW2_F_LOWER_BOUND), pr ? pr->pid : 0, pr ? pr->comm : NULL);
+
+	sock_set_state(t, s, 0);
+	list_unlink(t, p, idx);
+	peer_count(t, p, orphaned, -1);
+	proc_put(t, s->proc);
+
+	__u32 *pp = &t->sock_buckets[hash64(s->cookie) & (t->sock_nbuckets - 1)];
+
+	while (*pp != FW2_NIL && *pp != idx)
+		pp = &t->socks[*pp].hnext;
+	if (*pp == idx)
+		*pp = s->hnext;
+	s->state = 0;
+	s->hnext = t->sock_free;
+	t->sock_free = idx;
+	t->n_socks--;
+}
+
+/* ---- construction ---- */
+
+struct fw2_tracker *fw2_tracker_new(const struct fw_config *cfg, const struct fw2_callbacks *cb,
+				    __u32 max_socks)
+{
+	struct fw2_tracker *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->cfg = *cfg;
+	if (cb)
+		t->cb = *cb;
+	t->max_socks = max_socks ? max_socks : DEFAULT_MAX_SOCKS;
+	t->socks_cap = 1024;
+	t->socks = malloc(t->socks_cap * sizeof(*t->socks));
+	t->peers_cap = 64;
+	t->peers = malloc(t->peers_cap * sizeof(*t->peers));
+	t->sock_free = t->peer_free = t->proc_free = FW2_NIL;
+	if (!t->socks || !t->peers || rehash_socks(t, 1024) || rehash_peers(t, 64)) {
+		fw2_tracker_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void fw2_tracker_free(struct fw2_tracker *t)
+{
+	if (!t)
+		return;
+	free(t->socks);
+	free(t->sock_buckets);
+	free(t->peers);
+	free(t->peer_buckets);
+	free(t->procs);
+	free(t->ns);
+	free(t);
+}
+
+/* ---- events ---- */
+
+static enum fw2_outcome close_outcome(const struct fw_event *e)
+{
+	if (e->newstate == FW_TCP_TIME_WAIT)
+		return FW2_OUT_PEER_FIN;
+	if (e->sk_err == 104)          /* ECONNRESET */
+		return FW2_OUT_RST;
+	if (e->sk_err == 103)          /* ECONNABORTED: SOCK_DESTROY / bpf_sock_destroy */
+		return FW2_OUT_KILLED;
+	if (e->sk_err == 0 && (e->flags & FW_EVF_FIN_RCVD))
+		return FW2_OUT_PEER_FIN;
+	return FW2_OUT_OTHER;
+}
+
+void fw2_on_event(struct fw2_tracker *t, const struct fw_event *e)
+{
+	__u32 idx, peer;
+
+	t->ctr.events++;
+	if (e->newstate == FW_TCP_FIN_WAIT2 && e->oldstate != FW_TCP_FIN_WAIT2) {
+		idx = sock_find(t, e->cookie);
+		if (idx != FW2_NIL) {
+			/* A scan got there first: the event has the exact time. */
+			struct fw2_sock *s = &t->socks[idx];
+			struct fw2_peer *p = &t->peers[s->peer];
+
+			list_unlink(t, p, idx);
+			s->enter_ns = e->ts_ns;
+			s->flags &= (__u8)~(FW2_F_DISCOVERED | FW2_F_LOWER_BOUND);
+			list_insert(t, p, idx);
+		} else {
+			peer = peer_get(t, e->netns, e->family, e->daddr, e->dport, e->ts_ns);
+			if (peer == FW2_NIL) {
+				t->ctr.capacity_drops++;
+				return;
+			}
+			idx = sock_add(t, e->cookie, peer, e->ts_ns, e->sport, e->dport,
+				       !!(e->flags & FW_EVF_ORPHANED), 0);
+			if (idx == FW2_NIL)
+				return;
+		}
+		if ((e->flags & FW_EVF_CLOSER) && t->socks[idx].proc == FW2_NIL)
+			t->socks[idx].proc = proc_get(t, e->pid, e->comm);
+		return;
+	}
+	if (e->oldstate != FW_TCP_FIN_WAIT2)
+		return;
+
+	idx = sock_find(t, e->cookie);
+	if (idx == FW2_NIL) {
+		/* Entered before we looked (or the entry was lost): still
+		 * counts for the peer's outcomes, with the kernel's duration. */
+		t->ctr.untracked_exits++;
+		peer = peer_get(t, e->netns, e->family, e->daddr, e->dport, e->ts_ns);
+		if (peer == FW2_NIL)
+			return;
+		enum fw2_outcome o = close_outcome(e);
+
+		record_exit(t, &t->peers[peer], e->cookie,
+			    e->ns_in_old == FW_NS_UNKNOWN ? 0 : e->ns_in_old, e->ts_ns, e->sport,
+			    e->dport, o, !!(e->flags & FW_EVF_ORPHANED), e->ns_in_old == FW_NS_UNKNOWN,
+			    (e->flags & FW_EVF_CLOSER) ? e->pid : 0,
+			    (e->flags & FW_EVF_CLOSER) ? e->comm : NULL);
+		return;
+	}
+	struct fw2_sock *s = &t->socks[idx];
+
+	if ((e->flags & FW_EVF_CLOSER) && s->proc == FW2_NIL)
+		s->proc = proc_get(t, e->pid, e->comm);
+	sock_set_orphaned(t, s, !!(e->flags & FW_EVF_ORPHANED));
+	if (e->newstate == FW_TCP_CLOSE && e->sk_err == 0 &&
+	    (e->flags & (FW_EVF_ORPHANED | FW_EVF_FIN_RCVD)) == FW_EVF_ORPHANED) {
+		/* Probably a timewait handoff: the connection lives on. */
+		t->ctr.handoffs++;
+		s->aux_ns = e->ts_ns;
+		sock_set_state(t, s, FW2_TW_PENDING);
+		return;
+	}
+	sock_exit(t, idx, close_outcome(e), e->ts_ns);
+}
+
+/* ---- scans ---- */
+
+void fw2_scan_begin(struct fw2_tracker *t, __u32 netns, __u64 start_ns, int fin_timeout_s,
+		    __u32 hz, int full)
+{
+	t->scanning = 1;
+	t->scan_netns = netns;
+	t->scan_start_ns = start_ns;
+	t->scan_fin_timeout_s = fin_timeout_s;
+	t->scan_hz = hz ? hz : 250;
+	t->scan_full = full;
+	t->scan_gen++;
+	if (t->scan_gen == 0)
+		t->scan_gen = 1;
+	fw2_set_fin_timeout(t, netns, fin_timeout_s);
+}
+
+static __u64 jiffies_to_ns(const struct fw2_tracker *t, __s64 j)
+{
+	return j <= 0 ? 0 : (__u64)j * (NS_PER_SEC / t->scan_hz);
+}
+
+void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)
+{
+	__u32 idx = sock_find(t, r->cookie);
+
+	if (!t->scanning)
+		return;
+	if (r->kind == FW_SCAN_TW) {
+		/* Signed: expires can be in the past while the timer runs late. */
+		__s64 left_j = (__s64)(r->stamp_jiffies - r->now_jiffies);
+		__u64 expiry_ns = left_j > 0 ? r->now_ns + jiffies_to_ns(t, left_j) : r->now_ns;
+
+		if (r->state == FW_TCP_TIME_WAIT) {
+			if (idx == FW2_NIL)
+				return;
+			/* The FIN re-armed the timer to FIN + TCP_TIMEWAIT_LEN. */
+			__u64 fin_ns = expiry_ns > TCP_TIMEWAIT_LEN_NS ? expiry_ns - TCP_TIMEWAIT_LEN_NS : 0;
+			struct fw2_sock *s = &t->socks[idx];
+
+			if (fin_ns < s->enter_ns)
+				fin_ns = s->enter_ns;
+			if (fin_ns > r->now_ns)
+				fin_ns = r->now_ns;
+			sock_exit(t, idx, FW2_OUT_PEER_FIN, fin_ns);
+			return;
+		}
+		if (idx == FW2_NIL) {
+			__u64 fin_to = t->scan_fin_timeout_s > 0 ? (__u64)t->scan_fin_timeout_s * NS_PER_SEC
+							       : TCP_TIMEWAIT_LEN_NS;
+			__u64 left_ns = expiry_ns - r->now_ns;
+			__u64 age = fin_to > left_ns ? fin_to - left_ns : 0;
+			__u32 peer = peer_get(t, r->netns, r->family, r->daddr, r->dport, r->now_ns);
+
+			if (peer == FW2_NIL)
+				return;
+			idx = sock_add(t, r->cookie, peer, r->now_ns - age, r->sport, r->dport, 1,
+				       FW2_F_DISCOVERED | FW2_F_LOWER_BOUND);
+			if (idx == FW2_NIL)
+				return;
+			t->ctr.discovered++;
+		} else if (t->socks[idx].state != FW2_TW) {
+			t->ctr.tw_confirmed++;
+		}
+		struct fw2_sock *s = &t->socks[idx];
+
+		sock_set_orphaned(t, s, 1);
+		sock_set_state(t, s, FW2_TW);
+		s->aux_ns = expiry_ns;
+		s->scan_gen = t->scan_gen;
+		return;
+	}
+	/* A full socket in FIN_WAIT2. */
+	if (idx == FW2_NIL) {
+		__u32 since_j = (__u32)r->now_jiffies - (__u32)r->stamp_jiffies;
+		__u64 age = jiffies_to_ns(t, (__s64)since_j);
+		__u32 peer = peer_get(t, r->netns, r->family, r->daddr, r->dport, r->now_ns);
+
+		if (age > r->now_ns)
+			age = r->now_ns;
+		if (peer == FW2_NIL)
+			return;
+		idx = sock_add(t, r->cookie, peer, r->now_ns - age, r->sport, r->dport,
+			       !!(r->flags & FW_EVF_ORPHANED), FW2_F_DISCOVERED | FW2_F_LOWER_BOUND);
+		if (idx == FW2_NIL)
+			return;
+		t->ctr.discovered++;
+	}
+	struct fw2_sock *s = &t->socks[idx];
+
+	sock_set_orphaned(t, s, !!(r->flags & FW_EVF_ORPHANED));
+	s->scan_gen = t->scan_gen;
+}
+
+/* A followed socket the scan no longer lists: how did it end? */
+static void judge_missing(struct fw2_tracker *t, __u32 idx, __u64 end_ns)
+{
+	struct fw2_sock *s = &t->socks[idx];
+	__u64 fin_to = t->scan_fin_timeout_s > 0 ? (__u64)t->scan_fin_timeout_s * NS_PER_SEC : 0;
+
+	if (s->state == FW2_TW) {
+		/* Gone at or after its timer: the fin timeout; earlier: RST
+		 * (a timewait socket answers no state event for it). */
+		if (end_ns + NS_PER_SEC / 4 >= s->aux_ns)
+			sock_exit(t, idx, FW2_OUT_TIMEOUT, s->aux_ns);
+		else
+			sock_exit(t, idx, FW2_OUT_RST, t->scan_start_ns);
+		return;
+	}
+	if (s->state == FW2_TW_PENDING) {
+		__u64 age_at_close = s->aux_ns - s->enter_ns;
+
+		if (fin_to && age_at_close + NS_PER_SEC >= fin_to) {
+			/* Keepalive-timer expiry of an orphan: kernel timeout. */
+			sock_exit(t, idx, FW2_OUT_TIMEOUT, s->aux_ns);
+		} else if (fin_to && s->enter_ns + fin_to <= t->scan_start_ns) {
+			/* Its timewait successor already expired unseen. */
+			sock_exit(t, idx, FW2_OUT_TIMEOUT, s->enter_ns + fin_to);
+		} else {
+			/* No timewait successor: overflow, linger2 < 0 or an
+			 * RST before the first look. */
+			sock_exit(t, idx, FW2_OUT_OTHER, s->aux_ns);
+		}
+		return;
+	}
+	/* A full socket the kernel no longer has: its exit event was lost. */
+	t->ctr.reconciled_missing++;
+	sock_exit(t, idx, FW2_OUT_OTHER, t->scan_start_ns);
+}
+
+void fw2_scan_end(struct fw2_tracker *t, __u64 end_ns)
+{
+	if (!t->scanning)
+		return;
+	t->scanning = 0;
+	for (__u32 pi = 0; pi < t->peers_used; pi++) {
+		struct fw2_peer *p = &t->peers[pi];
+
+		if (!p->in_use || p->netns != t->scan_netns)
+			continue;
+		for (__u32 i = p->head, next; i != FW2_NIL; i = next) {
+			struct fw2_sock *s = &t->socks[i];
+
+			next = s->next;
+			if (s->scan_gen == t->scan_gen)
+				continue;
+			if (s->state == FW2_FULL) {
+				/* Entered after the walk began: not comparable. */
+				if (t->scan_full && s->enter_ns < t->scan_start_ns)
+					judge_missing(t, i, end_ns);
+				continue;
+			}
+			if (s->state == FW2_TW_PENDING && s->aux_ns >= t->scan_start_ns)
+				continue;
+			judge_missing(t, i, end_ns);
+		}
+	}
+}
+
+/* ---- alerts ---- */
+
+static void fill_alert_details(struct fw2_tracker *t, const struct fw2_peer *p, __u64 now,
+			       struct fw2_alert *a)
+{
+	struct { __u32 proc; __u32 count; } top[8];
+	int ntop = 0, walked = 0;
+
+	a->count = p->held + p->orphaned;
+	a->held = p->held;
+	a->orphaned = p->orphaned;
+	a->oldest_age_ns = p->head != FW2_NIL && now > t->socks[p->head].enter_ns
+				   ? now - t->socks[p->head].enter_ns : 0;
+	a->fin_timeout_s = fw2_netns_fin_timeout(t, p->netns);
+	for (__u32 i = p->head; i != FW2_NIL && walked < ALERT_WALK_MAX; i = t->socks[i].next, walked++) {
+		const struct fw2_sock *s = &t->socks[i];
+
+		if (a->n_examples < FW2_ALERT_EXAMPLES) {
+			int k = a->n_examples++;
+
+			a->examples[k].cookie = s->cookie;
+			a->examples[k].sport = s->sport;
+			a->examples[k].dport = s->dport;
+			a->examples[k].age_ns = now > s->enter_ns ? now - s->enter_ns : 0;
+			a->examples[k].orphaned = !!(s->flags & FW2_F_ORPHANED);
+		}
+		if (s->proc == FW2_NIL)
+			continue;
+		int j;
+
+		for (j = 0; j < ntop && top[j].proc != s->proc; j++)
+			;
+		if (j < ntop)
+			top[j].count++;
+		else if (ntop < (int)(sizeof(top) / sizeof(top[0])))
+			top[ntop++] = (typeof(top[0])){ s->proc, 1 };
+	}
+	/* Most sockets first. */
+	for (int i = 0; i < ntop; i++)
+		for (int j = i + 1; j < ntop; j++)
+			if (top[j].count > top[i].count) {
+				typeof(top[0]) tmp = top[i];
+
+				top[i] = top[j];
+				top[j] = tmp;
+			}
+	for (int i = 0; i < ntop && a->n_procs < FW2_ALERT_PROCS; i++) {
+		const struct fw2_proc *pr = &t->procs[top[i].proc];
+		int k = a->n_procs++;
+
+		a->procs[k].pid = pr->pid;
+		a->procs[k].count = top[i].count;
+		memcpy(a->procs[k].comm, pr->comm, FW_COMM_LEN);
+	}
+}
+
+static void emit_alert(struct fw2_tracker *t, enum fw2_rule rule, int firing,
+		       const struct fw2_peer *p, __u64 now, __u64 threshold)
+{
+	struct fw2_alert a = { .rule = rule, .firing = firing, .peer = p, .now_ns = now,
+			       .threshold = threshold, .fin_timeout_s = -1 };
+
+	if (firing)
+		t->ctr.alerts_fired++;
+	if (p) {
+		fill_alert_details(t, p, now, &a);
+	} else {
+		a.count = t->held + t->orphaned;
+		a.held = t->held;
+		a.orphaned = t->orphaned;
+		a.oldest_age_ns = fw2_total_oldest_age(t, now);
+	}
+	if (t->cb.on_alert)
+		t->cb.on_alert(t->cb.ctx, &a);
+}
+
+static void rule_update(struct fw2_tracker *t, struct fw2_peer *p, enum fw2_rule r, int cond,
+			__u64 now, __u64 threshold)
+{
+	int firing = !!(p->alert_firing & (1u << r));
+
+	if (cond == firing)
+		return;
+	if (cond) {
+		p->alert_firing |= (__u8)(1u << r);
+		p->alert_since_ns[r] = now;
+	} else {
+		p->alert_firing &= (__u8)~(1u << r);
+	}
+	emit_alert(t, r, cond, p, now, threshold);
+}
+
+void fw2_tick(struct fw2_tracker *t, __u64 now)
+{
+	const struct fw_config *c = &t->cfg;
+
+	for (__u32 pi = 0; pi < t->peers_used; pi++) {
+		struct fw2_peer *p = &t->peers[pi];
+		__u32 count;
+
+		if (!p->in_use)
+			continue;
+		count = p->held + p->orphaned;
+		if (c->max_per_peer || (p->alert_firing & (1u << FW2_RULE_MAX_PER_PEER)))
+			rule_update(t, p, FW2_RULE_MAX_PER_PEER,
+				    c->max_per_peer && count > c->max_per_peer, now, c->max_per_peer);
+		if (c->max_age_ns || (p->alert_firing & (1u << FW2_RULE_MAX_AGE))) {
+			__u64 age = p->head != FW2_NIL && now > t->socks[p->head].enter_ns
+					    ? now - t->socks[p->head].enter_ns : 0;
+
+			rule_update(t, p, FW2_RULE_MAX_AGE, c->max_age_ns && count && age > c->max_age_ns,
+				    now, c->max_age_ns);
+		}
+		if (!count && !p->alert_firing && now > p->last_active_ns + PEER_IDLE_EVICT_NS)
+			peer_remove(t, pi);
+	}
+	int cond = c->max_total && t->held + t->orphaned > c->max_total;
+
+	if (cond != t->total_firing) {
+		t->total_firing = cond;
+		t->total_since_ns = now;
+		emit_alert(t, FW2_RULE_MAX_TOTAL, cond, NULL, now, c->max_total);
+	}
+}
+
+/* ---- read access ---- */
+
+__u32 fw2_total(const struct fw2_tracker *t, __u32 *held, __u32 *orphaned)
+{
+	if (held)
+		*held = t->held;
+	if (orphaned)
+		*orphaned = t->orphaned;
+	return t->held + t->orphaned;
+}
+
+const struct fw2_counters *fw2_counters(const struct fw2_tracker *t)
+{
+	return &t->ctr;
+}
+
+__u64 fw2_peer_oldest_age(const struct fw2_tracker *t, const struct fw2_peer *p, __u64 now,
+			  int *lower_bound)
+{
+	if (lower_bound)
+		*lower_bound = 0;
+	if (p->head == FW2_NIL)
+		return 0;
+	const struct fw2_sock *s = &t->socks[p->head];
+
+	if (lower_bound)
+		*lower_bound = !!(s->flags & FW2_F_LOWER_BOUND);
+	return now > s->enter_ns ? now - s->enter_ns : 0;
+}
+
+__u64 fw2_total_oldest_age(const struct fw2_tracker *t, __u64 now)
+{
+	__u64 best = 0;
+
+	for (__u32 pi = 0; pi < t->peers_used; pi++) {
+		const struct fw2_peer *p = &t->peers[pi];
+		__u64 age;
+
+		if (!p->in_use || p->head == FW2_NIL)
+			continue;
+		age = fw2_peer_oldest_age(t, p, now, NULL);
+		if (age > best)
+			best = age;
+	}
+	return best;
+}
+
+static const struct fw2_tracker *sort_t;
+
+static int peer_cmp(const void *a, const void *b)
+{
+	const struct fw2_peer *x = *(const struct fw2_peer *const *)a;
+	const struct fw2_peer *y = *(const struct fw2_peer *const *)b;
+	__u32 cx = x->held + x->orphaned, cy = y->held + y->orphaned;
+	__u64 ex, ey;
+
+	if (cx != cy)
+		return cx > cy ? -1 : 1;
+	ex = x->head != FW2_NIL ? sort_t->socks[x->head].enter_ns : UINT64_MAX;
+	ey = y->head != FW2_NIL ? sort_t->socks[y->head].enter_ns : UINT64_MAX;
+	if (ex != ey)
+		return ex < ey ? -1 : 1;
+	if (x->exited != y->exited)
+		return x->exited > y->exited ? -1 : 1;
+	return memcmp(x->addr, y->addr, 16);
+}
+
+int fw2_top_peers(const struct fw2_tracker *t, const struct fw2_peer **out, int max, int with_idle)
+{
+	const struct fw2_peer **all;
+	int n = 0;
+
+	if (max <= 0)
+		return 0;
+	all = malloc((t->n_peers + 1) * sizeof(*all));
+	if (!all)
+		return 0;
+	for (__u32 pi = 0; pi < t->peers_used; pi++) {
+		const struct fw2_peer *p = &t->peers[pi];
+
+		if (p->in_use && (with_idle || p->held + p->orphaned))
+			all[n++] = p;
+	}
+	sort_t = t;
+	qsort(all, n, sizeof(*all), peer_cmp);
+	if (n > max)
+		n = max;
+	memcpy(out, all, n * sizeof(*all));
+	free(all);
+	return n;
+}
+
+size_t fw2_memory_bytes(const struct fw2_tracker *t)
+{
+	return (size_t)t->socks_cap * sizeof(struct fw2_sock) + (size_t)t->sock_nbuckets * 4 +
+	       (size_t)t->peers_cap * sizeof(struct fw2_peer) + (size_t)t->peer_nbuckets * 4 +
+	       (size_t)t->procs_cap * sizeof(struct fw2_proc) + t->ns_cap * sizeof(struct netns_info);
+}

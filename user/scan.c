@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "event.h"
+#include "scan.h"
+
+#define SCAN_BUF (64 * 1024)
+
+int scanner_init(struct fw_scanner *sc, struct bpf_program *iter_prog)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->self_fd = -1;
+	sc->buf = malloc(SCAN_BUF);
+	if (!sc->buf)
+		return -ENOMEM;
+	sc->link = bpf_program__attach_iter(iter_prog, NULL);
+	if (!sc->link) {
+		int err = -errno;
+
+		free(sc->buf);
+		sc->buf = NULL;
+		return err;
+	}
+	sc->self_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	sc->self_inum = netns_self();
+	netns_enumerate(&sc->nsset);
+	return 0;
+}
+
+void scanner_free(struct fw_scanner *sc)
+{
+	bpf_link__destroy(sc->link);
+	sc->link = NULL;
+	if (sc->self_fd >= 0)
+		close(sc->self_fd);
+	sc->self_fd = -1;
+	netns_set_free(&sc->nsset);
+	free(sc->buf);
+	sc->buf = NULL;
+}
+
+/* /proc/sys/net resolves to the reader's current network namespace. */
+static int read_fin_timeout(void)
+{
+	char b[32] = "";
+	int fd = open("/proc/sys/net/ipv4/tcp_fin_timeout", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	return atoi(b);
+}
+
+int scanner_scan(struct fw_scanner *sc, __u32 inum, scan_rec_fn fn, void *ctx, int *fin_timeout_s)
+{
+	struct timespec t0, t1;
+	int ns_fd = -1, iter_fd, err = 0;
+	size_t have = 0;
+	int foreign = inum != sc->self_inum;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	*fin_timeout_s = -1;
+	if (foreign) {
+		ns_fd = netns_open(&sc->nsset, inum);
+		if (ns_fd < 0)
+			return ns_fd;
+		if (setns(ns_fd, CLONE_NEWNET)) {
+			err = -errno;
+			close(ns_fd);
+			return err;
+		}
+	}
+	*fin_timeout_s = read_fin_timeout();
+	/* The iterator walks the namespace it is created in. */
+	iter_fd = bpf_iter_create(bpf_link__fd(sc->link));
+	if (iter_fd < 0)
+		err = -errno;
+	if (foreign) {
+		if (setns(sc->self_fd, CLONE_NEWNET) && !err)
+			err = -errno;
+		close(ns_fd);
+	}
+	if (iter_fd < 0)
+		return err;
+
+	for (;;) {
+		ssize_t n = read(iter_fd, sc->buf + have, SCAN_BUF - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		size_t off = 0;
+
+		while (have - off >= sizeof(struct fw_scan_rec)) {
+			struct fw_scan_rec r;
+
+			if (fw_scan_rec_decode(sc->buf + off, sizeof(r), &r))
+				sc->malformed++;
+			else if (r.netns == inum) {
+				sc->records++;
+				fn(ctx, &r);
+			}
+			off += sizeof(struct fw_scan_rec);
+		}
+		memmove(sc->buf, sc->buf + off, have - off);
+		have -= off;
+	}
+	if (have)
+		sc->malformed++;
+	close(iter_fd);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	sc->scans++;
+	sc->scan_ns_total += (__u64)(t1.tv_sec - t0.tv_sec) * 1000000000ULL + t1.tv_nsec - t0.tv_nsec;
+	return err;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* iter/tcp scans of one network namespace at a time. */
+#ifndef FW_SCAN_H
+#define FW_SCAN_H
+
+#include <linux/types.h>
+#include "finwatch.h"
+#include "netns.h"
+
+struct bpf_program;
+struct bpf_link;
+
+struct fw_scanner {
+	struct bpf_link *link;
+	int self_fd;            /* our own netns, to return to */
+	__u32 self_inum;
+	struct netns_set nsset;
+	__u64 records, malformed, scans, scan_ns_total;
+	char *buf;
+	size_t buf_len;
+};
+
+typedef void (*scan_rec_fn)(void *ctx, const struct fw_scan_rec *r);
+
+int scanner_init(struct fw_scanner *sc, struct bpf_program *iter_prog);
+void scanner_free(struct fw_scanner *sc);
+
+/*
+ * Walks netns inum (entering it with setns when it is not ours) and calls
+ * fn for each record. *fin_timeout_s gets the netns's tcp_fin_timeout (-1
+ * if unreadable). Returns 0, -ENOENT when the namespace no longer exists,
+ * or another -errno (then the caller should say what to do).
+ */
+int scanner_scan(struct fw_scanner *sc, __u32 inum, scan_rec_fn fn, void *ctx, int *fin_timeout_s);
+
+#endif

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <string.h>
+#include "parse.h"
+#include "trace_fmt.h"
+#include "watch_out.h"
+
+#define MAX_TOP 1000
+
+static void age_text(char *buf, size_t len, __u64 ns, int lower_bound)
+{
+	char d[32];
+
+	format_duration(d, sizeof(d), ns);
+	snprintf(buf, len, "%s%s", lower_bound ? ">=" : "", d);
+}
+
+static void text_comm(char *dst, size_t len, const char *comm)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; comm && i < FW_COMM_LEN && comm[i] && j + 1 < len; i++) {
+		unsigned char ch = comm[i];
+
+		dst[j++] = (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;
+	}
+	dst[j] = '\0';
+}
+
+const char *fw2_alert_advice(const struct fw2_alert *a, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (!a->firing)
+		return buf;
+	if (a->held) {
+		char comm[FW_COMM_LEN + 1] = "";
+
+		if (a->n_procs) {
+			text_comm(comm, sizeof(comm), a->procs[0].comm);
+			off += snprintf(buf + off, len - off,
+					"process %s (pid %u) holds %u half-closed sockets; tcp_fin_timeout does not "
+					"apply to them: the application must close() them (or reap them with "
+					"finwatch, which resets the peer). ",
+					comm, a->procs[0].pid, a->procs[0].count);
+		} else {
+			off += snprintf(buf + off, len - off,
+					"%u held sockets (shutdown() and fd kept, no kernel timeout); the owning "
+					"application must close() them. ", a->held);
+		}
+	}
+	if (a->orphaned && off < len) {
+		if (a->fin_timeout_s >= 0)
+			off += snprintf(buf + off, len - off,
+					"%u orphaned sockets will be freed by the kernel after "
+					"net.ipv4.tcp_fin_timeout=%ds of this netns; lower it to free them sooner. ",
+					a->orphaned, a->fin_timeout_s);
+		else
+			off += snprintf(buf + off, len - off,
+					"%u orphaned sockets end after net.ipv4.tcp_fin_timeout of their netns. ",
+					a->orphaned);
+	}
+	if (off < len)
+		snprintf(buf + off, len - off, "The peer ACKs our FIN but never sends its own: check it "
+			 "is alive and not overloaded.");
+	return buf;
+}
+
+void out_exit_json(struct json_writer *jw, const struct fw2_exit *x)
+{
+	char peer[80];
+
+	jw_start_object(jw);
+	jw_string_field(jw, "type", "fw2_exit");
+	jw_uint_field(jw, "ts_ns", x->exit_ns);
+	jw_string_field(jw, "peer", fw2_peer_str(x->peer, peer, sizeof(peer)));
+	jw_uint_field(jw, "netns", x->peer->netns);
+	jw_uint_field(jw, "sport", x->sport);
+	jw_uint_field(jw, "dport", x->dport);
+	jw_double_field(jw, "duration_ms", (double)x->duration_ns / 1e6);
+	jw_bool_field(jw, "duration_lower_bound", x->duration_lower_bound);
+	jw_string_field(jw, "outcome", fw2_outcome_name(x->outcome));
+	jw_bool_field(jw, "orphaned", x->orphaned);
+	if (x->comm) {
+		jw_uint_field(jw, "pid", x->pid);
+		json_comm_field(jw, "comm", x->comm);
+	} else {
+		jw_null_field(jw, "pid");
+		jw_null_field(jw, "comm");
+	}
+	jw_uint_field(jw, "cookie", x->cookie);
+	jw_end_object(jw);
+}
+
+void out_alert_json(struct json_writer *jw, const struct fw2_alert *a)
+{
+	char peer[80], advice[768];
+
+	jw_start_object(jw);
+	jw_string_field(jw, "type", "alert");
+	jw_uint_field(jw, "ts_ns", a->now_ns);
+	jw_string_field(jw, "rule", fw2_rule_name(a->rule));
+	jw_string_field(jw, "state", a->firing ? "firing" : "resolved");
+	if (a->peer) {
+		jw_string_field(jw, "peer", fw2_peer_str(a->peer, peer, sizeof(peer)));
+		jw_uint_field(jw, "netns", a->peer->netns);
+	} else {
+		jw_string_field(jw, "peer", "*");
+		jw_null_field(jw, "netns");
+	}
+	jw_uint_field(jw, "count", a->count);
+	jw_uint_field(jw, "held", a->held);
+	jw_uint_field(jw, "orphaned", a->orphaned);
+	jw_double_field(jw, "oldest_age_s", (double)a->oldest_age_ns / 1e9);
+	if (a->rule == FW2_RULE_MAX_AGE)
+		jw_double_field(jw, "threshold", (double)a->threshold / 1e9);
+	else
+		jw_uint_field(jw, "threshold", a->threshold);
+	if (a->fin_timeout_s >= 0)
+		jw_int_field(jw, "tcp_fin_timeout", a->fin_timeout_s);
+	jw_name(jw, "examples");
+	jw_start_array(jw);
+	for (int i = 0; i < a->n_examples; i++) {
+		jw_start_object(jw);
+		jw_uint_field(jw, "cookie", a->examples[i].cookie);
+		jw_uint_field(jw, "sport", a->examples[i].sport);
+		jw_uint_field(jw, "dport", a->examples[i].dport);
+		jw_double_field(jw, "age_s", (double)a->examples[i].age_ns / 1e9);
+		jw_bool_field(jw, "orphaned", a->examples[i].orphaned);
+		jw_end_object(jw);
+	}
+	jw_end_array(jw);
+	jw_name(jw, "processes");
+	jw_start_array(jw);
+	for (int i = 0; i < a->n_procs; i++) {
+		jw_start_object(jw);
+		jw_uint_field(jw, "pid", a->procs[i].pid);
+		json_comm_field(jw, "comm", a->procs[i].comm);
+		jw_uint_field(jw, "sockets", a->procs[i].count);
+		jw_end_object(jw);
+	}
+	jw_end_array(jw);
+	jw_string_field(jw, "advice", fw2_alert_advice(a, advice, sizeof(advice)));
+	jw_end_object(jw);
+}
+
+void out_alert_text(FILE *out, const struct fw2_alert *a)
+{
+	char peer[80] = "*", age[40], advice[768], comm[FW_COMM_LEN + 1];
+
+	if (a->peer)
+		fw2_peer_str(a->peer, peer, sizeof(peer));
+	age_text(age, sizeof(age), a->oldest_age_ns, 0);
+	fprintf(out, "%s %s peer=%s", a->firing ? "ALERT" : "RESOLVED", fw2_rule_name(a->rule), peer);
+	if (a->peer)
+		fprintf(out, " netns=%u", a->peer->netns);
+	fprintf(out, " count=%u (held %u, orphaned %u) oldest=%s", a->count, a->held, a->orphaned, age);
+	if (a->n_procs) {
+		fputs(" procs=", out);
+		for (int i = 0; i < a->n_procs; i++) {
+			text_comm(comm, sizeof(comm), a->procs[i].comm);
+			fprintf(out, "%s%s[%u]x%u", i ? "," : "", comm, a->procs[i].pid, a->procs[i].count);
+		}
+	}
+	if (a->n_examples) {
+		fputs(" e.g. sport", out);
+		for (int i = 0; i < a->n_examples; i++)
+			fprintf(out, "%s%u", i ? "," : "=", a->examples[i].sport);
+	}
+	fputc('\n', out);
+	if (a->firing)
+		fprintf(out, "  advice: %s\n", fw2_alert_advice(a, advice, sizeof(advice)));
+}
+
+void out_summary_json(struct json_writer *jw, const struct fw2_tracker *t, __u64 now, int top,
+		      const struct fw_run_stats *st, int final)
+{
+	const struct fw2_peer *peers[MAX_TOP];
+	const struct fw2_counters *c = fw2_counters(t);
+	__u32 held, orphaned, total = fw2_total(t, &held, &orphaned);
+	int n = fw2_top_peers(t, peers, top < MAX_TOP ? top : MAX_TOP, 1);
+	char ps[80];
+
+	jw_start_object(jw);
+	jw_string_field(jw, "type", "summary");
+	jw_uint_field(jw, "ts_ns", now);
+	jw_bool_field(jw, "final", final);
+	jw_uint_field(jw, "count", total);
+	jw_uint_field(jw, "held", held);
+	jw_uint_field(jw, "orphaned", orphaned);
+	jw_name(jw, "peers");
+	jw_start_array(jw);
+	for (int i = 0; i < n; i++) {
+		const struct fw2_peer *p = peers[i];
+		int lb;
+		__u64 age = fw2_peer_oldest_age(t, p, now, &lb);
+
+		jw_start_object(jw);
+		jw_string_field(jw, "peer", fw2_peer_str(p, ps, sizeof(ps)));
+		jw_uint_field(jw, "netns", p->netns);
+		jw_uint_field(jw, "count", p->held + p->orphaned);
+		jw_uint_field(jw, "held", p->held);
+		jw_uint_field(jw, "orphaned", p->orphaned);
+		jw_double_field(jw, "oldest_age_s", (double)age / 1e9);
+		jw_bool_field(jw, "oldest_age_lower_bound", lb);
+		jw_uint_field(jw, "entered", p->entered);
+		jw_uint_field(jw, "exited", p->exited);
+		jw_name(jw, "outcomes");
+		jw_start_object(jw);
+		for (int o = 0; o < FW2_OUT_MAX; o++)
+			jw_uint_field(jw, fw2_outcome_name(o), p->outcomes[o]);
+		jw_end_object(jw);
+		jw_end_object(jw);
+	}
+	jw_end_array(jw);
+	jw_uint_field(jw, "events", st->events);
+	jw_uint_field(jw, "received", st->received);
+	jw_uint_field(jw, "lost", st->lost);
+	jw_uint_field(jw, "recursion_misses", st->recursion_misses);
+	jw_uint_field(jw, "storage_failures", st->storage_failures);
+	jw_uint_field(jw, "malformed", st->malformed);
+	jw_uint_field(jw, "print_errors", st->print_errors);
+	jw_uint_field(jw, "untracked_exits", c->untracked_exits);
+	jw_uint_field(jw, "discovered", c->discovered);
+	jw_uint_field(jw, "reconciled_missing", c->reconciled_missing);
+	jw_uint_field(jw, "handoffs", c->handoffs);
+	jw_uint_field(jw, "capacity_drops", c->capacity_drops);
+	jw_uint_field(jw, "alerts_fired", c->alerts_fired);
+	jw_uint_field(jw, "scans", st->scans);
+	jw_end_object(jw);
+}
+
+void out_table_text(FILE *out, const struct fw2_tracker *t, __u64 now, int top,
+		    const struct fw_run_stats *st)
+{
+	const struct fw2_peer *peers[MAX_TOP];
+	__u32 held, orphaned, total = fw2_total(t, &held, &orphaned);
+	int n = fw2_top_peers(t, peers, top < MAX_TOP ? top : MAX_TOP, 0);
+	char ps[80], age[40];
+
+	fprintf(out, "--- FIN_WAIT_2 now: %u (held %u, orphaned %u) in %d peer%s shown; events %llu, "
+		     "lost %llu, skipped %llu\n",
+		total, held, orphaned, n, n == 1 ? "" : "s", (unsigned long long)st->events,
+		(unsigned long long)st->lost, (unsigned long long)st->recursion_misses);
+	if (!n)
+		return;
+	fprintf(out, "%-40s %-10s %7s %6s %8s %10s %9s %9s\n", "PEER", "NETNS", "COUNT", "HELD",
+		"ORPHANED", "OLDEST", "ENTERED", "EXITED");
+	for (int i = 0; i < n; i++) {
+		const struct fw2_peer *p = peers[i];
+		int lb;
+		__u64 a = fw2_peer_oldest_age(t, p, now, &lb);
+
+		age_text(age, sizeof(age), a, lb);
+		fprintf(out, "%-40s %-10u %7u %6u %8u %10s %9llu %9llu\n", fw2_peer_str(p, ps, sizeof(ps)),
+			p->netns, p->held + p->orphaned, p->held, p->orphaned, age,
+			(unsigned long long)p->entered, (unsigned long long)p->exited);
+	}
+}
+
+static void print_stars(FILE *out, __u64 v, __u64 max, int width)
+{
+	int n = max ? (int)((v * (__u64)width + max - 1) / max) : 0;
+
+	for (int i = 0; i < width; i++)
+		fputc(i < n ? '*' : ' ', out);
+}
+
+void out_histograms_text(FILE *out, const struct fw2_tracker *t, int top)
+{
+	const struct fw2_peer *peers[MAX_TOP];
+	int n = fw2_top_peers(t, peers, top < MAX_TOP ? top : MAX_TOP, 1);
+	char ps[80];
+
+	for (int i = 0; i < n; i++) {
+		const struct fw2_peer *p = peers[i];
+		int lo = -1, hi = -1;
+		__u64 max = 0;
+
+		for (int b = 0; b < FW2_HIST_BUCKETS; b++)
+			if (p->hist[b]) {
+				if (lo < 0)
+					lo = b;
+				hi = b;
+				if (p->hist[b] > max)
+					max = p->hist[b];
+			}
+		if (lo < 0)
+			continue;
+		fprintf(out, "\nFIN_WAIT_2 lifetime, peer %s netns %u (exits: peer_fin %llu, rst %llu, "
+			     "timeout %llu, killed %llu, other %llu)\n",
+			fw2_peer_str(p, ps, sizeof(ps)), p->netns,
+			(unsigned long long)p->outcomes[FW2_OUT_PEER_FIN],
+			(unsigned long long)p->outcomes[FW2_OUT_RST],
+			(unsigned long long)p->outcomes[FW2_OUT_TIMEOUT],
+			(unsigned long long)p->outcomes[FW2_OUT_KILLED],
+			(unsigned long long)p->outcomes[FW2_OUT_OTHER]);
+		fprintf(out, "%24s : %-8s |%-40s|\n", "msecs", "count", "distribution");
+		for (int b = lo; b <= hi; b++) {
+			unsigned long long low = b ? 1ULL << (b - 1) : 0, high = b ? (1ULL << b) - 1 : 0;
+
+			fprintf(out, "%10llu -> %-10llu : %-8llu |", low, high, (unsigned long long)p->hist[b]);
+			print_stars(out, p->hist[b], max, 40);
+			fputs("|\n", out);
+		}
+	}
+}
