@@ -92,7 +92,7 @@ int BPF_PROG(fw_set_state, struct sock *sk, int oldstate, int newstate)
 	struct fw_event *e;
 	__u64 now, ns_in_old = FW_NS_UNKNOWN;
 	__u16 family, sport, dport;
-	int fw_relevant;
+	int fw_relevant, closer;
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
@@ -121,20 +121,25 @@ int BPF_PROG(fw_set_state, struct sock *sk, int oldstate, int newstate)
 	stat_inc(FW_STAT_SEEN);
 
 	now = bpf_ktime_get_ns();
-	/* Entering FIN_WAIT1 / LAST_ACK runs in the caller of close()/shutdown(). */
-	if (newstate == TCP_FIN_WAIT1 || (trace_all && newstate == TCP_LAST_ACK) ||
-	    trace_all) {
-		info = bpf_sk_storage_get(&sk_infos, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (!info)
-			stat_inc(FW_STAT_STORAGE_FAILS);
-	} else {
-		info = bpf_sk_storage_get(&sk_infos, sk, 0, 0);
-	}
+	/*
+	 * The closing process is only visible where the transition runs in
+	 * its context: entering FIN_WAIT1 (close/shutdown), entering LAST_ACK
+	 * (passive close) and FIN_WAIT2 -> FIN_WAIT2 (close() of a socket that
+	 * was shut down earlier: it becomes an orphan).
+	 */
+	closer = newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK ||
+		 (oldstate == TCP_FIN_WAIT2 && newstate == TCP_FIN_WAIT2);
+	info = bpf_sk_storage_get(&sk_infos, sk, 0,
+				  (closer || trace_all) ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	if (!info && (closer || trace_all))
+		stat_inc(FW_STAT_STORAGE_FAILS);
 	if (info) {
 		if (info->ts_ns)
 			ns_in_old = now - info->ts_ns;
-		info->ts_ns = now;
-		if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) {
+		/* FIN_WAIT2 -> FIN_WAIT2 keeps counting the same FIN_WAIT2. */
+		if (oldstate != newstate)
+			info->ts_ns = now;
+		if (closer && (newstate != TCP_FIN_WAIT2 || !info->has_closer)) {
 			__u64 id = bpf_get_current_pid_tgid();
 
 			info->pid = id >> 32;
@@ -188,7 +193,8 @@ int BPF_PROG(fw_set_state, struct sock *sk, int oldstate, int newstate)
 	/* Candidate timewait handoff: the scan confirms it and follows it. */
 	if (oldstate == TCP_FIN_WAIT2 && newstate == TCP_CLOSE && e->sk_err == 0 &&
 	    (e->flags & (FW_EVF_ORPHANED | FW_EVF_FIN_RCVD)) == FW_EVF_ORPHANED)
-		bpf_map_update_elem(&handoffs, &e->cookie, &now, BPF_ANY);
+		if (bpf_map_update_elem(&handoffs, &e->cookie, &now, BPF_ANY))
+			stat_inc(FW_STAT_HANDOFF_FULL);
 	bpf_ringbuf_submit(e, 0);
 	stat_inc(FW_STAT_EVENTS);
 	return 0;
@@ -221,7 +227,9 @@ int fw_scan(struct bpf_iter__tcp *ctx)
 
 		if (!tw)
 			return 0;
-		rec.cookie = tw->tw_sk.__tw_common.skc_cookie.counter;
+		/* A timewait socket inherits its full socket's cookie; one
+		 * nobody asked for yet (older than finwatch) gets one here. */
+		rec.cookie = bpf_get_socket_cookie(skc);
 		rec.state = tw->tw_sk.tw_substate;
 		if (rec.state == TCP_TIME_WAIT) {
 			if (!bpf_map_lookup_elem(&handoffs, &rec.cookie))

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf_loader.h"
 #include "cli.h"
@@ -124,6 +125,21 @@ static void on_alert_cb(void *ctx, const struct fw2_alert *al)
 	} else {
 		out_alert_text(stdout, al);
 	}
+}
+
+static void follow_cb(void *ctx, __u64 cookie)
+{
+	struct app *a = ctx;
+	__u64 now = mono_ns();
+
+	bpf_map_update_elem(bpf_map__fd(a->skel->maps.handoffs), &cookie, &now, BPF_ANY);
+}
+
+static void unfollow_cb(void *ctx, __u64 cookie)
+{
+	struct app *a = ctx;
+
+	bpf_map_delete_elem(bpf_map__fd(a->skel->maps.handoffs), &cookie);
 }
 
 static void refresh_stats(struct app *a)
@@ -365,7 +381,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	if (cfg.cmd == FW_CMD_WATCH) {
-		struct fw2_callbacks cb = { .on_exit = on_exit_cb, .on_alert = on_alert_cb, .ctx = &a };
+		struct fw2_callbacks cb = { .on_exit = on_exit_cb, .on_alert = on_alert_cb,
+					    .follow = follow_cb, .unfollow = unfollow_cb, .ctx = &a };
 
 		a.tracker = fw2_tracker_new(&cfg, &cb, 0);
 		if (!a.tracker) {

@@ -54,6 +54,8 @@ struct fw2_tracker {
 	int scan_full;
 	__u16 scan_gen;
 
+	int exiting_seen_tw;    /* sock_exit from a TIME_WAIT scan record */
+
 	struct fw2_counters ctr;
 };
 
@@ -527,6 +529,10 @@ static void sock_exit(struct fw2_tracker *t, __u32 idx, enum fw2_outcome o, __u6
 
 	record_exit(t, p, s->cookie, dur, exit_ns, s->sport, s->dport, o, orphaned,
 		    !!(s->flags & FW2_F_LOWER_BOUND), pr ? pr->pid : 0, pr ? pr->comm : NULL);
+	/* The scan deletes the entry itself when it reports TIME_WAIT. */
+	if ((s->state == FW2_TW || s->state == FW2_TW_PENDING) && !t->exiting_seen_tw &&
+	    t->cb.unfollow)
+		t->cb.unfollow(t->cb.ctx, s->cookie);
 
 	sock_set_state(t, s, 0);
 	list_unlink(t, p, idx);
@@ -633,6 +639,16 @@ void fw2_on_event(struct fw2_tracker *t, const struct fw_event *e)
 		return;
 
 	idx = sock_find(t, e->cookie);
+	if (e->newstate == FW_TCP_FIN_WAIT2) {
+		/* close() of a socket shut down earlier: now an orphan, and
+		 * the event ran in the process that closed it. */
+		if (idx == FW2_NIL)
+			return;
+		if ((e->flags & FW_EVF_CLOSER) && t->socks[idx].proc == FW2_NIL)
+			t->socks[idx].proc = proc_get(t, e->pid, e->comm);
+		sock_set_orphaned(t, &t->socks[idx], !!(e->flags & FW_EVF_ORPHANED));
+		return;
+	}
 	if (idx == FW2_NIL) {
 		/* Entered before we looked (or the entry was lost): still
 		 * counts for the peer's outcomes, with the kernel's duration. */
@@ -709,7 +725,9 @@ void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)
 				fin_ns = s->enter_ns;
 			if (fin_ns > r->now_ns)
 				fin_ns = r->now_ns;
+			t->exiting_seen_tw = 1;
 			sock_exit(t, idx, FW2_OUT_PEER_FIN, fin_ns);
+			t->exiting_seen_tw = 0;
 			return;
 		}
 		if (idx == FW2_NIL) {
@@ -726,6 +744,8 @@ void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)
 			if (idx == FW2_NIL)
 				return;
 			t->ctr.discovered++;
+			if (t->cb.follow)
+				t->cb.follow(t->cb.ctx, r->cookie);
 		} else if (t->socks[idx].state != FW2_TW) {
 			t->ctr.tw_confirmed++;
 		}

@@ -120,6 +120,11 @@ struct fw2_alert {
 struct fw2_callbacks {
 	void (*on_exit)(void *ctx, const struct fw2_exit *x);
 	void (*on_alert)(void *ctx, const struct fw2_alert *a);
+	/* Timewait sockets the scan must report even once they reach
+	 * TIME_WAIT (the BPF "handoffs" map): follow when a scan discovers
+	 * one, unfollow when one ends without the scan having seen it leave. */
+	void (*follow)(void *ctx, __u64 cookie);
+	void (*unfollow)(void *ctx, __u64 cookie);
 	void *ctx;
 };
 

@@ -93,5 +93,6 @@ void trace_print_json(struct json_writer *jw, const struct fw_event *e)
 	jw_uint_field(jw, "cookie", e->cookie);
 	jw_bool_field(jw, "orphaned", !!(e->flags & FW_EVF_ORPHANED));
 	jw_int_field(jw, "sk_err", e->sk_err);
+	jw_bool_field(jw, "fin_rcvd", !!(e->flags & FW_EVF_FIN_RCVD));
 	jw_end_object(jw);
 }
