@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Network-namespace lab for finwatch tests.
-#   scripts/netns-lab.sh up PREFIX     create the lab (fails if any part exists)
+#   scripts/netns-lab.sh up PREFIX     create the lab (exit 3 if any part exists;
+#                                      on other failures nothing is left behind)
 #   scripts/netns-lab.sh down PREFIX   delete it (idempotent, exit 0 if absent)
 #   scripts/netns-lab.sh env PREFIX    print `export` lines describing it
 # PREFIX: 1-8 chars of [a-z0-9], so parallel labs do not clash.
@@ -97,11 +98,16 @@ up_failed() {
 lab_up() {
 	local p=$1 h=${1}h i ns
 	for ns in "$h" "${PEERS[@]/#/${p}p}"; do
-		ns_exists "$ns" && die "namespace $ns already exists (run: $0 down $p)"
+		if ns_exists "$ns"; then
+			echo "netns-lab.sh: namespace $ns already exists (run: $0 down $p)" >&2
+			exit 3
+		fi
 	done
-	# Leave nothing half-built behind if a step fails.
+	# Leave nothing half-built behind if a step fails or we are interrupted.
 	UP_PREFIX=$p
 	trap up_failed EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 
 	ip netns add "$h"
 	ns_setup "$h"
@@ -123,7 +129,7 @@ lab_up() {
 		wait_reachable "$h" "10.201.${i}.2"
 		wait_reachable "$h" "fd00:201:${i}::2"
 	done
-	trap - EXIT
+	trap - EXIT INT TERM
 }
 
 # kill_ns_pids NS: stop what is still running inside a lab namespace (it would

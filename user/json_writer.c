@@ -253,11 +253,11 @@ void jw_double(struct json_writer *jw, double v)
 	char buf[32];
 
 	/* JSON has no NaN/Infinity; %.3f suits the millisecond values printed
-	 * here. Huge magnitudes switch to %g, which is still valid JSON, so
-	 * the text always fits buf. */
+	 * here. Huge magnitudes switch to %e, still valid JSON, so the text
+	 * always fits buf. No fabs(): the binaries are not linked with -lm. */
 	if (!isfinite(v))
 		jw_raw_value(jw, "null", 4);
-	else if (fabs(v) < 1e15)
+	else if (v < 1e15 && v > -1e15)
 		jw_raw_value(jw, buf, snprintf(buf, sizeof(buf), "%.3f", v));
 	else
 		jw_raw_value(jw, buf, snprintf(buf, sizeof(buf), "%.6e", v));

@@ -1,0 +1,267 @@
+# shellcheck shell=bash
+# Helpers for finwatch e2e tests. Source it from a test script:
+#
+#   #!/usr/bin/env bash
+#   set -euo pipefail
+#   . "$(dirname "$0")/lib.sh"
+#   skip_unless_root
+#   lab_up                                   # exports LAB_* (see netns-lab.sh env)
+#   spawn srv "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5001" --mode hold
+#   wait_ready srv
+#   spawn cli "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5001" --how shutdown --count 5 --hold-sec -1
+#   wait_ready cli
+#   wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 5 "$LAB_P1_V4" || fail "no FIN_WAIT_2 sockets"
+#   pass "held FIN_WAIT_2 seen"
+#
+# Sourcing installs EXIT/INT/TERM traps that stop spawned processes, run
+# cleanup_add commands (last added first), tear the lab down and remove
+# $TEST_TMP. Tests must not set their own traps; use cleanup_add instead.
+# Waiting is only done with wait_for (never a bare sleep).
+#
+# Variables: FW_ROOT (repo), FW_BUILD (default $FW_ROOT/build), FWPEER,
+# FINWATCH (default $FW_BUILD/fwpeer, $FW_BUILD/finwatch; all overridable from
+# the environment), TEST_NAME (default: script name without .sh), TEST_TMP
+# (a private temp dir), and after lab_up the LAB_* variables.
+
+FW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+FW_BUILD=${FW_BUILD:-$FW_ROOT/build}
+FWPEER=${FWPEER:-$FW_BUILD/fwpeer}
+FINWATCH=${FINWATCH:-$FW_BUILD/finwatch}
+FW_LAB_SH=$FW_ROOT/scripts/netns-lab.sh
+TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fwe2e-$TEST_NAME.XXXXXX")
+export FW_ROOT FW_BUILD FWPEER FINWATCH TEST_NAME TEST_TMP
+
+_FW_LAB_PREFIX=		# set while a lab made by lab_up exists
+_FW_CLEANUP=()		# cleanup_add commands, %q-quoted
+_FW_SPAWNED=()		# spawn names, in start order
+declare -A _FW_PIDS=()	# spawn name -> pid
+_FW_CLEANED=0
+
+# ---- reporting ----
+
+fail() {
+	echo "FAIL: $TEST_NAME: $*" >&2
+	_fw_dump_logs >&2
+	exit 1
+}
+
+pass() { echo "PASS: $TEST_NAME: $*"; }
+
+skip() {
+	echo "SKIP: $TEST_NAME: $*" >&2
+	exit 77
+}
+
+skip_unless_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	command -v ip >/dev/null 2>&1 || skip "needs ip (iproute2)"
+	command -v ss >/dev/null 2>&1 || skip "needs ss (iproute2)"
+	local probe="fwskip$$"
+	probe=${probe:0:15}
+	ip netns add "$probe" >/dev/null 2>&1 || skip "cannot create network namespaces (ip netns add failed)"
+	ip netns del "$probe" >/dev/null 2>&1 || true
+}
+
+# Last lines of every spawned process's output, to explain a failure.
+_fw_dump_logs() {
+	local name f
+	for name in "${_FW_SPAWNED[@]}"; do
+		for f in "$TEST_TMP/$name.out" "$TEST_TMP/$name.err"; do
+			[ -s "$f" ] || continue
+			echo "--- $name: ${f##*.} (last 20 lines)"
+			tail -n 20 "$f"
+		done
+	done
+}
+
+# ---- waiting ----
+
+_fw_now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$((10#$t))"; }
+
+# wait_for DEADLINE_SECONDS CMD...: run CMD every 0.1 s until it succeeds
+# (return 0) or DEADLINE_SECONDS (integer or decimal, e.g. 2.5) pass (return 1).
+wait_for() {
+	local limit=$1 int frac deadline
+	shift
+	[[ "$limit" =~ ^([0-9]+)(\.([0-9]{1,6}))?$ ]] || {
+		echo "wait_for: bad deadline '$limit'" >&2
+		return 2
+	}
+	int=${BASH_REMATCH[1]}
+	frac=${BASH_REMATCH[3]}000000
+	deadline=$(( $(_fw_now_us) + 10#$int * 1000000 + 10#${frac:0:6} ))
+	while :; do
+		"$@" && return 0
+		[ "$(_fw_now_us)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# ---- socket state ----
+
+# ss_count NS STATE [PEER]: number of TCP sockets in STATE (an ss state name,
+# e.g. fin-wait-2, time-wait, close-wait, established; FIN_WAIT_2 is accepted
+# too) in netns NS, optionally only those whose remote end is PEER
+# (ADDR, [V6ADDR], ADDR:PORT or [V6ADDR]:PORT). Prints the count.
+ss_count() {
+	local ns=$1 state=${2,,} peer=${3:-} out
+	local filter=()
+	state=${state//_/-}
+	if [ -n "$peer" ]; then
+		# ss wants brackets around a bare IPv6 address
+		[[ "$peer" == *:*:* && "$peer" != \[* ]] && peer="[$peer]"
+		filter=(dst "$peer")
+	fi
+	out=$(ip netns exec "$ns" ss -Htan state "$state" "${filter[@]}") || return 1
+	if [ -z "$out" ]; then echo 0; else wc -l <<<"$out"; fi
+}
+
+# ss_expect NS STATE N [PEER]: succeeds when ss_count prints exactly N.
+# For wait_for: wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 5 "$LAB_P1_V4"
+ss_expect() {
+	local n
+	n=$(ss_count "$1" "$2" "${4:-}") || return 1
+	[ "$n" -eq "$3" ]
+}
+
+# ---- background processes ----
+
+# spawn NAME NS CMD...: start CMD in netns NS (NS "-": the caller's own
+# namespace) in the background, stdout to $TEST_TMP/NAME.out and stderr to
+# $TEST_TMP/NAME.err. Sets SPAWN_PID (ip netns exec execs CMD, so it is CMD's
+# pid). It is stopped automatically at exit. NAME: [A-Za-z0-9_-]+, unique.
+spawn() {
+	local name=$1 ns=$2
+	shift 2
+	[[ "$name" =~ ^[A-Za-z0-9_-]+$ ]] || fail "spawn: bad name '$name'"
+	[ -z "${_FW_PIDS[$name]:-}" ] || fail "spawn: name '$name' already used"
+	if [ "$ns" = - ]; then
+		"$@" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
+	else
+		ip netns exec "$ns" "$@" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
+	fi
+	SPAWN_PID=$!
+	_FW_PIDS[$name]=$SPAWN_PID
+	_FW_SPAWNED+=("$name")
+}
+
+spawn_pid() { echo "${_FW_PIDS[$1]:?spawn_pid: unknown name $1}"; }
+spawn_out() { echo "$TEST_TMP/$1.out"; }
+
+_fw_has_line() { [ -f "$1" ] && grep -qx -- "$2" "$1"; }
+_fw_alive() {
+	local st
+	[ -r "/proc/$1/stat" ] || return 1
+	st=$(<"/proc/$1/stat") 2>/dev/null || return 1
+	st=${st##*) }
+	[ "${st:0:1}" != Z ]
+}
+
+# wait_line NAME LINE [SECONDS=5]: wait until NAME's stdout has the exact LINE.
+wait_line() {
+	wait_for "${3:-5}" _fw_has_line "$TEST_TMP/$1.out" "$2"
+}
+
+# wait_ready NAME [SECONDS=5]: wait for NAME's "ready" line; fails the test
+# (with NAME's stderr) if it does not come or NAME exits first.
+wait_ready() {
+	local name=$1 secs=${2:-5} pid
+	pid=$(spawn_pid "$name")
+	wait_for "$secs" _fw_ready_or_dead "$name" "$pid" || fail "$name: no 'ready' within ${secs}s"
+	_fw_has_line "$TEST_TMP/$name.out" ready || fail "$name: exited before 'ready'"
+}
+_fw_ready_or_dead() { _fw_has_line "$TEST_TMP/$1.out" ready || ! _fw_alive "$2"; }
+
+# spawn_stop NAME [SIGNAL=TERM]: signal NAME, wait up to 3 s (then KILL) and
+# return its exit status (143 = died of SIGTERM; fwpeer exits 0 on SIGTERM).
+spawn_stop() {
+	local name=$1 sig=${2:-TERM} pid rc=0
+	pid=$(spawn_pid "$name")
+	[ "$pid" != exited ] || return 0
+	kill "-$sig" "$pid" 2>/dev/null || true
+	if ! wait_for 3 _fw_not_alive "$pid"; then
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	_FW_PIDS[$name]=exited
+	return "$rc"
+}
+_fw_not_alive() { ! _fw_alive "$1"; }
+
+# spawn_wait NAME [SECONDS=10]: wait for NAME to exit on its own and return
+# its exit status; fails the test if it is still running after SECONDS.
+spawn_wait() {
+	local name=$1 pid rc=0
+	pid=$(spawn_pid "$name")
+	wait_for "${2:-10}" _fw_not_alive "$pid" || fail "$name: still running after ${2:-10}s"
+	wait "$pid" 2>/dev/null || rc=$?
+	_FW_PIDS[$name]=exited
+	return "$rc"
+}
+
+# ---- cleanup ----
+
+# cleanup_add CMD [ARGS...]: run this command at exit (before the lab goes).
+cleanup_add() {
+	local q
+	printf -v q '%q ' "$@"
+	_FW_CLEANUP+=("$q")
+}
+
+_fw_cleanup() {
+	[ "$_FW_CLEANED" -eq 0 ] || return 0
+	_FW_CLEANED=1
+	local i name
+	for ((i = ${#_FW_CLEANUP[@]} - 1; i >= 0; i--)); do
+		eval "${_FW_CLEANUP[i]}" >/dev/null 2>&1 || true
+	done
+	for ((i = ${#_FW_SPAWNED[@]} - 1; i >= 0; i--)); do
+		name=${_FW_SPAWNED[i]}
+		[ "${_FW_PIDS[$name]}" = exited ] || spawn_stop "$name" >/dev/null 2>&1 || true
+	done
+	lab_down
+	[ -z "$TEST_TMP" ] || rm -rf -- "$TEST_TMP"
+}
+
+_fw_on_exit() {
+	local rc=$?
+	set +e
+	_fw_cleanup
+	exit "$rc"
+}
+
+trap _fw_on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- lab ----
+
+# lab_up [PREFIX]: create a lab (default PREFIX: fwt + pid digits, another
+# free one if taken) and export its LAB_* variables. Torn down at exit.
+lab_up() {
+	local p=${1:-} try
+	[ -z "$_FW_LAB_PREFIX" ] || fail "lab_up: a lab ($_FW_LAB_PREFIX) is already up"
+	if [ -z "$p" ]; then
+		p="fwt$(($$ % 100000))"
+		for ((try = 0; try < 20; try++)); do
+			[ -e "/run/netns/${p}h" ] || break
+			p="fwt$((RANDOM % 100000))"
+		done
+	fi
+	# Owned from here on, so an interrupted `up` is cleaned up too; exit 3
+	# means the name belongs to someone else and must not be torn down.
+	_FW_LAB_PREFIX=$p
+	"$FW_LAB_SH" up "$p" || {
+		[ $? -ne 3 ] || _FW_LAB_PREFIX=
+		fail "lab_up: netns-lab.sh up $p failed"
+	}
+	eval "$("$FW_LAB_SH" env "$p")"
+}
+
+# lab_down: delete the lab made by lab_up (also done automatically at exit).
+lab_down() {
+	[ -n "$_FW_LAB_PREFIX" ] || return 0
+	"$FW_LAB_SH" down "$_FW_LAB_PREFIX" || true
+	_FW_LAB_PREFIX=
+}

@@ -1,0 +1,585 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* fw2_tracker driven by synthetic events, scans and clocks. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include "fw2_tracker.h"
+
+#define S NS_PER_SEC
+#define MS NS_PER_MS
+#define HZ 250
+#define NETNS 4026531840u
+
+struct rec_log {
+	int n_exit;
+	struct fw2_exit exits[64];
+	char exit_peer[64][64];
+	int n_alert;
+	struct fw2_alert alerts[64];
+	int n_follow, n_unfollow;
+	__u64 followed[16], unfollowed[16];
+};
+
+static struct rec_log lg;
+
+static void on_exit_cb(void *ctx, const struct fw2_exit *x)
+{
+	if (lg.n_exit < 64) {
+		fw2_peer_str(x->peer, lg.exit_peer[lg.n_exit], sizeof(lg.exit_peer[0]));
+		lg.exits[lg.n_exit++] = *x;
+	}
+}
+
+static void on_alert_cb(void *ctx, const struct fw2_alert *a)
+{
+	if (lg.n_alert < 64)
+		lg.alerts[lg.n_alert++] = *a;
+}
+
+static void follow_cb(void *ctx, __u64 c)
+{
+	if (lg.n_follow < 16)
+		lg.followed[lg.n_follow++] = c;
+}
+
+static void unfollow_cb(void *ctx, __u64 c)
+{
+	if (lg.n_unfollow < 16)
+		lg.unfollowed[lg.n_unfollow++] = c;
+}
+
+static struct fw2_tracker *mk(struct fw_config *cfg)
+{
+	struct fw2_callbacks cb = { on_exit_cb, on_alert_cb, follow_cb, unfollow_cb, NULL };
+
+	memset(&lg, 0, sizeof(lg));
+	return fw2_tracker_new(cfg, &cb, 0);
+}
+
+static struct fw_config defaults(void)
+{
+	struct fw_config c;
+
+	cli_defaults(&c);
+	return c;
+}
+
+static struct fw_event ev(__u64 cookie, int peer_last_octet, __u8 old, __u8 nw, __u64 ts, __u8 flags, int err)
+{
+	struct fw_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.ts_ns = ts;
+	e.cookie = cookie;
+	e.ns_in_old = FW_NS_UNKNOWN;
+	e.netns = NETNS;
+	e.family = FW_AF_INET;
+	e.saddr[0] = 10; e.saddr[3] = 1;
+	e.daddr[0] = 192; e.daddr[1] = 0; e.daddr[2] = 2; e.daddr[3] = (__u8)peer_last_octet;
+	e.sport = (__u16)(40000 + cookie);
+	e.dport = 443;
+	e.oldstate = old;
+	e.newstate = nw;
+	e.flags = flags | FW_EVF_CLOSER;
+	e.pid = 1234;
+	memcpy(e.comm, "frontend", 9);
+	e.sk_err = err;
+	return e;
+}
+
+static void enter(struct fw2_tracker *t, __u64 cookie, int peer, __u64 ts, int orphaned)
+{
+	struct fw_event e = ev(cookie, peer, FW_TCP_FIN_WAIT1, FW_TCP_FIN_WAIT2, ts,
+			       orphaned ? FW_EVF_ORPHANED : 0, 0);
+
+	fw2_on_event(t, &e);
+}
+
+static void leave(struct fw2_tracker *t, __u64 cookie, int peer, __u64 ts, __u8 flags, int err)
+{
+	struct fw_event e = ev(cookie, peer, FW_TCP_FIN_WAIT2, FW_TCP_CLOSE, ts, flags, err);
+
+	fw2_on_event(t, &e);
+}
+
+static struct fw_scan_rec tw_rec(__u64 cookie, int peer, __u64 now_ns, __u64 expires_in_ns, __u8 substate)
+{
+	struct fw_scan_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.cookie = cookie;
+	r.now_ns = now_ns;
+	r.now_jiffies = 1000000;
+	r.stamp_jiffies = r.now_jiffies + expires_in_ns / (S / HZ);
+	r.netns = NETNS;
+	r.family = FW_AF_INET;
+	r.daddr[0] = 192; r.daddr[2] = 2; r.daddr[3] = (__u8)peer;
+	r.sport = (__u16)(40000 + cookie);
+	r.dport = 443;
+	r.kind = FW_SCAN_TW;
+	r.state = substate;
+	r.flags = FW_EVF_ORPHANED;
+	r.hz = HZ;
+	return r;
+}
+
+static void test_held_socket_alerts_and_resolves(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t;
+	__u32 held, orph;
+
+	cfg.max_age_ns = 5 * S;
+	t = mk(&cfg);
+	enter(t, 1, 7, 100 * S, 0);
+	assert_int_equal(fw2_total(t, &held, &orph), 1);
+	assert_int_equal(held, 1);
+	fw2_tick(t, 104 * S);
+	assert_int_equal(lg.n_alert, 0);
+	/* Stuck forever: no exit event ever comes, the tick must fire. */
+	fw2_tick(t, 105 * S + 1);
+	assert_int_equal(lg.n_alert, 1);
+	assert_int_equal(lg.alerts[0].rule, FW2_RULE_MAX_AGE);
+	assert_true(lg.alerts[0].firing);
+	assert_int_equal(lg.alerts[0].held, 1);
+	assert_int_equal(lg.alerts[0].n_procs, 1);
+	assert_int_equal(lg.alerts[0].procs[0].pid, 1234);
+	assert_string_equal(lg.alerts[0].procs[0].comm, "frontend");
+	assert_int_equal(lg.alerts[0].n_examples, 1);
+	/* Once per episode. */
+	fw2_tick(t, 106 * S);
+	fw2_tick(t, 200 * S);
+	assert_int_equal(lg.n_alert, 1);
+	/* The peer's FIN finally arrives. */
+	leave(t, 1, 7, 201 * S, FW_EVF_FIN_RCVD, 0);
+	assert_int_equal(lg.n_exit, 1);
+	assert_int_equal(lg.exits[0].outcome, FW2_OUT_PEER_FIN);
+	assert_int_equal(lg.exits[0].duration_ns, 101 * S);
+	fw2_tick(t, 201 * S + 1);
+	assert_int_equal(lg.n_alert, 2);
+	assert_false(lg.alerts[1].firing);
+	assert_int_equal(fw2_total(t, NULL, NULL), 0);
+	fw2_tracker_free(t);
+}
+
+static void test_outcomes_from_close_events(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+
+	enter(t, 1, 1, 1 * S, 0);
+	enter(t, 2, 1, 1 * S, 0);
+	enter(t, 3, 1, 1 * S, 0);
+	leave(t, 1, 1, 2 * S, 0, 104);
+	leave(t, 2, 1, 2 * S, 0, 103);
+	leave(t, 3, 1, 2 * S, 0, 0);   /* held, no FIN, no error: other */
+	assert_int_equal(lg.n_exit, 3);
+	assert_int_equal(lg.exits[0].outcome, FW2_OUT_RST);
+	assert_int_equal(lg.exits[1].outcome, FW2_OUT_KILLED);
+	assert_int_equal(lg.exits[2].outcome, FW2_OUT_OTHER);
+	assert_string_equal(fw2_outcome_name(FW2_OUT_TIMEOUT), "timeout");
+	fw2_tracker_free(t);
+}
+
+static void test_handoff_followed_to_timeout(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	struct fw_scan_rec r;
+
+	enter(t, 5, 9, 10 * S, 1);
+	leave(t, 5, 9, 10 * S + 3000, FW_EVF_ORPHANED, 0);   /* handoff */
+	assert_int_equal(lg.n_exit, 0);
+	assert_int_equal(fw2_total(t, NULL, NULL), 1);
+	assert_true(fw2_netns_needs_scan(t, NETNS));
+	assert_int_equal(fw2_counters(t)->handoffs, 1);
+
+	fw2_scan_begin(t, NETNS, 11 * S, 5, HZ, 0);
+	r = tw_rec(5, 9, 11 * S, 4 * S, FW_TCP_FIN_WAIT2);
+	fw2_scan_rec(t, &r);
+	fw2_scan_end(t, 11 * S + 1000);
+	assert_int_equal(lg.n_exit, 0);
+	assert_int_equal(fw2_counters(t)->tw_confirmed, 1);
+
+	/* Gone at the next scan after its expiry (15 s): timeout, dated at expiry. */
+	fw2_scan_begin(t, NETNS, 16 * S, 5, HZ, 0);
+	fw2_scan_end(t, 16 * S + 1000);
+	assert_int_equal(lg.n_exit, 1);
+	assert_int_equal(lg.exits[0].outcome, FW2_OUT_TIMEOUT);
+	assert_int_equal(lg.exits[0].exit_ns, 15 * S);
+	assert_int_equal(lg.exits[0].duration_ns, 5 * S);
+	assert_true(lg.exits[0].orphaned);
+	assert_false(fw2_netns_needs_scan(t, NETNS));
+	assert_int_equal(lg.n_unfollow, 1);
+	assert_int_equal(lg.unfollowed[0], 5);
+	fw2_tracker_free(t);
+}
+
+static void test_handoff_then_peer_fin(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	struct fw_scan_rec r;
+
+	enter(t, 6, 9, 10 * S, 1);
+	leave(t, 6, 9, 10 * S, FW_EVF_ORPHANED, 0);
+	/* The FIN came at 12 s: timer re-armed to 12 s + 60 s. */
+	fw2_scan_begin(t, NETNS, 13 * S, 60, HZ, 0);
+	r = tw_rec(6, 9, 13 * S, 59 * S, FW_TCP_TIME_WAIT);
+	fw2_scan_rec(t, &r);
+	fw2_scan_end(t, 13 * S);
+	assert_int_equal(lg.n_exit, 1);
+	assert_int_equal(lg.exits[0].outcome, FW2_OUT_PEER_FIN);
+	assert_int_equal(lg.exits[0].duration_ns, 2 * S);
+	/* The scan already removed it from the kernel map. */
+	assert_int_equal(lg.n_unfollow, 0);
+	fw2_tracker_free(t);
+}
+
+static void test_timewait_rst_and_no_successor(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	struct fw_scan_rec r;
+
+	/* 7: confirmed timewait that vanishes long before expiry -> rst. */
+	enter(t, 7, 9, 10 * S, 1);
+	leave(t, 7, 9, 10 * S, FW_EVF_ORPHANED, 0);
+	/* 8: handoff candidate that never had a timewait successor -> other. */
+	enter(t, 8, 9, 10 * S, 1);
+	leave(t, 8, 9, 10 * S + 5, FW_EVF_ORPHANED, 0);
+	fw2_scan_begin(t, NETNS, 11 * S, 60, HZ, 0);
+	r = tw_rec(7, 9, 11 * S, 59 * S, FW_TCP_FIN_WAIT2);
+	fw2_scan_rec(t, &r);
+	fw2_scan_end(t, 11 * S);
+	assert_int_equal(lg.n_exit, 1);
+	assert_int_equal(lg.exits[0].cookie, 8);
+	assert_int_equal(lg.exits[0].outcome, FW2_OUT_OTHER);
+	fw2_scan_begin(t, NETNS, 20 * S, 60, HZ, 0);
+	fw2_scan_end(t, 20 * S);
+	assert_int_equal(lg.n_exit, 2);
+	assert_int_equal(lg.exits[1].outcome, FW2_OUT_RST);
+	fw2_tracker_free(t);
+}
+
+static void test_pending_handoff_not_judged_by_older_scan(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+
+	enter(t, 9, 9, 10 * S, 1);
+	/* The handoff happened after this scan began: not comparable. */
+	fw2_scan_begin(t, NETNS, 11 * S, 60, HZ, 0);
+	leave(t, 9, 9, 12 * S, FW_EVF_ORPHANED, 0);
+	fw2_scan_end(t, 12 * S);
+	assert_int_equal(lg.n_exit, 0);
+	assert_int_equal(fw2_total(t, NULL, NULL), 1);
+	fw2_tracker_free(t);
+}
+
+static void test_keepalive_expiry_is_timeout(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+
+	/* fin_timeout 5 s; an orphan held by the keepalive timer ends at 5 s
+	 * with no timewait successor. */
+	enter(t, 10, 9, 10 * S, 1);
+	leave(t, 10, 9, 15 * S, FW_EVF_ORPHANED, 0);
+	fw2_scan_begin(t, NETNS, 16 * S, 5, HZ, 0);
+	fw2_scan_end(t, 16 * S);
+	assert_int_equal(lg.n_exit, 1);
+	assert_int_equal(lg.exits[0].outcome, FW2_OUT_TIMEOUT);
+	assert_int_equal(lg.exits[0].duration_ns, 5 * S);
+	fw2_tracker_free(t);
+}
+
+static void test_discovery_and_reconcile(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	struct fw_scan_rec r;
+	int lb;
+
+	/* A held full socket whose last ACK came 3 s before the scan. */
+	memset(&r, 0, sizeof(r));
+	r.cookie = 20;
+	r.now_ns = 100 * S;
+	r.now_jiffies = 50000;
+	r.stamp_jiffies = 50000 - 3 * HZ;
+	r.netns = NETNS;
+	r.family = FW_AF_INET;
+	r.daddr[0] = 192; r.daddr[2] = 2; r.daddr[3] = 5;
+	r.kind = FW_SCAN_FULL;
+	r.state = FW_TCP_FIN_WAIT2;
+	r.hz = HZ;
+	fw2_scan_begin(t, NETNS, 100 * S, 60, HZ, 1);
+	fw2_scan_rec(t, &r);
+	/* And an orphan in timewait with 20 s left of 60. */
+	struct fw_scan_rec w = tw_rec(21, 5, 100 * S, 20 * S, FW_TCP_FIN_WAIT2);
+
+	fw2_scan_rec(t, &w);
+	fw2_scan_end(t, 100 * S);
+	assert_int_equal(fw2_counters(t)->discovered, 2);
+	assert_int_equal(lg.n_follow, 1);
+	assert_int_equal(lg.followed[0], 21);
+
+	const struct fw2_peer *top[4];
+
+	assert_int_equal(fw2_top_peers(t, top, 4, 0), 1);
+	assert_int_equal(top[0]->held, 1);
+	assert_int_equal(top[0]->orphaned, 1);
+	assert_int_equal(fw2_peer_oldest_age(t, top[0], 100 * S, &lb), 40 * S);
+	assert_true(lb);
+
+	/* The held one's exit event was lost: a full scan corrects it. */
+	fw2_scan_begin(t, NETNS, 110 * S, 60, HZ, 1);
+	w = tw_rec(21, 5, 110 * S, 10 * S, FW_TCP_FIN_WAIT2);
+	fw2_scan_rec(t, &w);
+	fw2_scan_end(t, 110 * S);
+	assert_int_equal(fw2_counters(t)->reconciled_missing, 1);
+	assert_int_equal(fw2_total(t, NULL, NULL), 1);
+	fw2_tracker_free(t);
+}
+
+static void test_event_fixes_discovered_estimate(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	struct fw_scan_rec r;
+	const struct fw2_peer *top[1];
+	int lb;
+
+	memset(&r, 0, sizeof(r));
+	r.cookie = 30;
+	r.now_ns = 100 * S;
+	r.now_jiffies = r.stamp_jiffies = 7;
+	r.netns = NETNS;
+	r.family = FW_AF_INET;
+	r.daddr[3] = 5;
+	r.kind = FW_SCAN_FULL;
+	r.state = FW_TCP_FIN_WAIT2;
+	fw2_scan_begin(t, NETNS, 100 * S, 60, HZ, 1);
+	fw2_scan_rec(t, &r);
+	/* The enter event was still queued when the walk saw the socket. */
+	struct fw_event e = ev(30, 5, FW_TCP_FIN_WAIT1, FW_TCP_FIN_WAIT2, 99 * S, 0, 0);
+
+	e.daddr[0] = 0; e.daddr[2] = 0;
+	fw2_on_event(t, &e);
+	fw2_scan_end(t, 100 * S);
+	assert_int_equal(fw2_top_peers(t, top, 1, 0), 1);
+	assert_int_equal(fw2_peer_oldest_age(t, top[0], 101 * S, &lb), 2 * S);
+	assert_false(lb);
+	assert_int_equal(fw2_total(t, NULL, NULL), 1);
+	fw2_tracker_free(t);
+}
+
+static void test_untracked_exit_counted(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	struct fw_event e = ev(40, 3, FW_TCP_FIN_WAIT2, FW_TCP_CLOSE, 5 * S, 0, 104);
+
+	e.ns_in_old = 2 * S;
+	fw2_on_event(t, &e);
+	assert_int_equal(fw2_counters(t)->untracked_exits, 1);
+	assert_int_equal(lg.n_exit, 1);
+	assert_int_equal(lg.exits[0].duration_ns, 2 * S);
+	assert_int_equal(lg.exits[0].outcome, FW2_OUT_RST);
+	assert_int_equal(fw2_total(t, NULL, NULL), 0);
+	fw2_tracker_free(t);
+}
+
+static void test_close_after_shutdown_becomes_orphan(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	__u32 held, orph;
+
+	enter(t, 50, 3, 1 * S, 0);
+	struct fw_event e = ev(50, 3, FW_TCP_FIN_WAIT2, FW_TCP_FIN_WAIT2, 2 * S, FW_EVF_ORPHANED, 0);
+
+	fw2_on_event(t, &e);
+	assert_int_equal(lg.n_exit, 0);
+	fw2_total(t, &held, &orph);
+	assert_int_equal(held, 0);
+	assert_int_equal(orph, 1);
+	fw2_tracker_free(t);
+}
+
+static void test_per_peer_and_total_limits(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t;
+
+	cfg.max_per_peer = 3;
+	cfg.max_total = 5;
+	cfg.max_age_ns = 0;
+	t = mk(&cfg);
+	for (int i = 0; i < 3; i++)
+		enter(t, 100 + i, 1, S + i, 1);
+	for (int i = 0; i < 2; i++)
+		enter(t, 200 + i, 2, S + i, 0);
+	fw2_tick(t, 2 * S);
+	assert_int_equal(lg.n_alert, 0);   /* 3 is not more than 3, 5 not more than 5 */
+	enter(t, 103, 1, 3 * S, 1);
+	fw2_tick(t, 3 * S);
+	assert_int_equal(lg.n_alert, 2);
+	int saw_peer = 0, saw_total = 0;
+
+	for (int i = 0; i < 2; i++) {
+		if (lg.alerts[i].rule == FW2_RULE_MAX_PER_PEER) {
+			saw_peer = 1;
+			assert_int_equal(lg.alerts[i].count, 4);
+			assert_non_null(lg.alerts[i].peer);
+			assert_int_equal(lg.alerts[i].peer->addr[3], 1);
+		}
+		if (lg.alerts[i].rule == FW2_RULE_MAX_TOTAL) {
+			saw_total = 1;
+			assert_null(lg.alerts[i].peer);
+			assert_int_equal(lg.alerts[i].count, 6);
+		}
+	}
+	assert_true(saw_peer && saw_total);
+	leave(t, 103, 1, 4 * S, FW_EVF_ORPHANED | FW_EVF_FIN_RCVD, 0);
+	fw2_tick(t, 4 * S);
+	assert_int_equal(lg.n_alert, 4);
+	assert_false(lg.alerts[2].firing);
+	assert_false(lg.alerts[3].firing);
+	assert_int_equal(fw2_counters(t)->alerts_fired, 2);
+	fw2_tracker_free(t);
+}
+
+static void test_disabled_rules_never_fire(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t;
+
+	cfg.max_per_peer = cfg.max_total = 0;
+	cfg.max_age_ns = 0;
+	t = mk(&cfg);
+	for (int i = 0; i < 50; i++)
+		enter(t, 300 + i, 1, S, 0);
+	fw2_tick(t, 10000 * S);
+	assert_int_equal(lg.n_alert, 0);
+	fw2_tracker_free(t);
+}
+
+static void test_group_by_prefix_and_port(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t;
+	char buf[64];
+
+	cfg.group_by = FW_GROUP_PREFIX;
+	cfg.group_prefix4 = 24;
+	cfg.group_prefix6 = 64;
+	t = mk(&cfg);
+	enter(t, 1, 7, S, 0);
+	enter(t, 2, 8, S, 0);
+	const struct fw2_peer *top[4];
+
+	assert_int_equal(fw2_top_peers(t, top, 4, 0), 1);
+	assert_int_equal(top[0]->held, 2);
+	assert_string_equal(fw2_peer_str(top[0], buf, sizeof(buf)), "192.0.2.0/24");
+	fw2_tracker_free(t);
+
+	cfg.group_by = FW_GROUP_ADDR_PORT;
+	t = mk(&cfg);
+	enter(t, 1, 7, S, 0);
+	assert_int_equal(fw2_top_peers(t, top, 4, 0), 1);
+	assert_string_equal(fw2_peer_str(top[0], buf, sizeof(buf)), "192.0.2.7:443");
+	fw2_tracker_free(t);
+}
+
+static void test_clock_edges(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+
+	/* An exit stamped before its entry (different CPUs' clocks) is 0 long,
+	 * never a huge unsigned wrap. */
+	enter(t, 1, 1, 10 * S, 0);
+	leave(t, 1, 1, 10 * S - 5, 0, 104);
+	assert_int_equal(lg.n_exit, 1);
+	assert_int_equal(lg.exits[0].duration_ns, 0);
+	/* Ticks at time 0 with nothing tracked are harmless. */
+	fw2_tick(t, 0);
+	assert_int_equal(lg.n_alert, 0);
+	fw2_tracker_free(t);
+}
+
+static void test_idle_peers_evicted(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	const struct fw2_peer *top[4];
+
+	enter(t, 1, 1, S, 0);
+	leave(t, 1, 1, 2 * S, FW_EVF_FIN_RCVD, 0);
+	fw2_tick(t, 3 * S);
+	assert_int_equal(fw2_top_peers(t, top, 4, 1), 1);
+	fw2_tick(t, 2 * S + 601 * S);
+	assert_int_equal(fw2_top_peers(t, top, 4, 1), 0);
+	fw2_tracker_free(t);
+}
+
+static void test_many_sockets_and_memory(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	const int n = 100000;
+
+	assert_true(sizeof(struct fw2_sock) <= 64);
+	for (int i = 0; i < n; i++)
+		enter(t, 1000 + i, i % 200, S + i, i & 1);
+	assert_int_equal(fw2_total(t, NULL, NULL), n);
+	/* Bytes per tracked socket, tables included. */
+	assert_true(fw2_memory_bytes(t) / n <= 128);
+	for (int i = 0; i < n; i += 2)
+		leave(t, 1000 + i, i % 200, 2 * S + i, FW_EVF_FIN_RCVD, 0);
+	assert_int_equal(fw2_total(t, NULL, NULL), n / 2);
+	fw2_tracker_free(t);
+}
+
+static void test_capacity_limit(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_callbacks cb = { 0 };
+	struct fw2_tracker *t = fw2_tracker_new(&cfg, &cb, 3);
+
+	for (int i = 0; i < 5; i++)
+		enter(t, 1 + i, 1, S, 0);
+	assert_int_equal(fw2_total(t, NULL, NULL), 3);
+	assert_int_equal(fw2_counters(t)->capacity_drops, 2);
+	fw2_tracker_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_held_socket_alerts_and_resolves),
+		cmocka_unit_test(test_outcomes_from_close_events),
+		cmocka_unit_test(test_handoff_followed_to_timeout),
+		cmocka_unit_test(test_handoff_then_peer_fin),
+		cmocka_unit_test(test_timewait_rst_and_no_successor),
+		cmocka_unit_test(test_pending_handoff_not_judged_by_older_scan),
+		cmocka_unit_test(test_keepalive_expiry_is_timeout),
+		cmocka_unit_test(test_discovery_and_reconcile),
+		cmocka_unit_test(test_event_fixes_discovered_estimate),
+		cmocka_unit_test(test_untracked_exit_counted),
+		cmocka_unit_test(test_close_after_shutdown_becomes_orphan),
+		cmocka_unit_test(test_per_peer_and_total_limits),
+		cmocka_unit_test(test_disabled_rules_never_fire),
+		cmocka_unit_test(test_group_by_prefix_and_port),
+		cmocka_unit_test(test_clock_edges),
+		cmocka_unit_test(test_idle_peers_evicted),
+		cmocka_unit_test(test_many_sockets_and_memory),
+		cmocka_unit_test(test_capacity_limit),
+	};
+
+	return cmocka_run_group_tests_name("fw2_tracker", tests, NULL, NULL);
+}
