@@ -3,6 +3,8 @@
 # V=1 shows full commands; SAN=1 builds user space with ASan+UBSan.
 
 .DELETE_ON_ERROR:
+# Keep intermediate objects (the BPF object behind the skeleton).
+.SECONDARY:
 .SUFFIXES:
 
 OUTPUT ?= build
@@ -77,9 +79,11 @@ $(OUTPUT)/vmlinux/$(ARCH)/vmlinux.h:
 		     "run scripts/gen-vmlinux.sh $(ARCH) BTF_FILE on a machine of that arch" >&2; exit 1; fi
 	$(Q)mkdir -p $(@D) && $(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
+# bpftool gen object links and strips DWARF, keeping BTF: a small skeleton.
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_DIR)/vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MT $@ -MF $(@:.o=.d) -c $< -o $(@:.o=.tmp.o)
+	$(Q)$(BPFTOOL) gen object $@ $(@:.o=.tmp.o)
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
