@@ -58,14 +58,25 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * NS_PER_SEC + (__u64)ts.tv_nsec;
 }
 
+static void setup_json_records(void)
+{
+	struct timespec rt, mt;
+	char host[256] = "localhost";
+
+	gethostname(host, sizeof(host) - 1);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	json_record_setup(host, ((__s64)rt.tv_sec - mt.tv_sec) * (__s64)NS_PER_SEC +
+				(rt.tv_nsec - mt.tv_nsec));
+}
+
 /* Runtime errors: a JSON record in JSON mode (bpftool's convention), so a
  * pipeline sees why the stream ended, and always a line on stderr. */
 static void report_error(struct app *a, const char *what)
 {
 	fprintf(stderr, "finwatch: %s\n", what);
 	if (a->cfg->json) {
-		jw_start_object(&a->jw);
-		jw_string_field(&a->jw, "type", "error");
+		json_record_begin(&a->jw, "error", mono_ns());
 		jw_string_field(&a->jw, "error", what);
 		jw_end_object(&a->jw);
 		jw_end_line(&a->jw);
@@ -254,9 +265,7 @@ static void print_summary(struct app *a, int final)
 				out_histograms_text(stdout, a->tracker, a->cfg->top);
 		}
 	} else if (a->cfg->json && final) {
-		jw_start_object(&a->jw);
-		jw_string_field(&a->jw, "type", "summary");
-		jw_uint_field(&a->jw, "ts_ns", now);
+		json_record_begin(&a->jw, "summary", now);
 		jw_bool_field(&a->jw, "final", 1);
 		jw_uint_field(&a->jw, "events", a->st.events);
 		jw_uint_field(&a->jw, "received", a->st.received);
@@ -350,6 +359,7 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	jw_init(&a.jw, stdout);
+	setup_json_records();
 
 	if (fw_preflight(msg, sizeof(msg))) {
 		report_error(&a, msg);
@@ -415,18 +425,12 @@ int main(int argc, char **argv)
 			out_table_text(stdout, a.tracker, mono_ns(), cfg.top, &a.st);
 		}
 	}
-	if (cfg.json && cfg.cmd == FW_CMD_WATCH) {
+	if (cfg.json) {
 		/* A marker so tests and pipelines know tracking is live. */
-		jw_start_object(&a.jw);
-		jw_string_field(&a.jw, "type", "start");
-		jw_uint_field(&a.jw, "ts_ns", mono_ns());
-		jw_uint_field(&a.jw, "discovered", fw2_counters(a.tracker)->discovered);
-		jw_end_object(&a.jw);
-		end_line(&a);
-	} else if (cfg.json) {
-		jw_start_object(&a.jw);
-		jw_string_field(&a.jw, "type", "start");
-		jw_uint_field(&a.jw, "ts_ns", mono_ns());
+		json_record_begin(&a.jw, "start", mono_ns());
+		jw_string_field(&a.jw, "command", cfg.cmd == FW_CMD_WATCH ? "watch" : "trace");
+		if (a.tracker)
+			jw_uint_field(&a.jw, "discovered", fw2_counters(a.tracker)->discovered);
 		jw_end_object(&a.jw);
 		end_line(&a);
 	}

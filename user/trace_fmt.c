@@ -1,8 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <string.h>
+#include <time.h>
 #include "parse.h"
 #include "tcp_states.h"
 #include "trace_fmt.h"
+
+static char rec_host[256] = "localhost";
+static __s64 rec_offset_ns;
+
+void json_record_setup(const char *host, __s64 realtime_minus_mono_ns)
+{
+	snprintf(rec_host, sizeof(rec_host), "%s", host ? host : "localhost");
+	rec_offset_ns = realtime_minus_mono_ns;
+}
+
+const char *json_iso_time(__u64 mono_ns, char *buf, size_t len)
+{
+	__s64 real = (__s64)mono_ns + rec_offset_ns;
+	time_t secs = (time_t)(real / (__s64)NS_PER_SEC);
+	struct tm tm;
+
+	if (real < 0 || !gmtime_r(&secs, &tm)) {
+		snprintf(buf, len, "1970-01-01T00:00:00.000Z");
+		return buf;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((real % (__s64)NS_PER_SEC) / 1000000));
+	return buf;
+}
+
+void json_record_begin(struct json_writer *jw, const char *type, __u64 ts_ns)
+{
+	char t[40];
+
+	jw_start_object(jw);
+	jw_string_field(jw, "type", type);
+	jw_uint_field(jw, "ts_ns", ts_ns);
+	jw_string_field(jw, "time", json_iso_time(ts_ns, t, sizeof(t)));
+	jw_string_field(jw, "host", rec_host);
+}
 
 void json_socket_fields(struct json_writer *jw, __u16 family, const __u8 *saddr, __u16 sport,
 			const __u8 *daddr, __u16 dport)
@@ -70,9 +106,7 @@ void trace_print_text(FILE *out, const struct fw_event *e, __u64 t0_ns)
 
 void trace_print_json(struct json_writer *jw, const struct fw_event *e)
 {
-	jw_start_object(jw);
-	jw_string_field(jw, "type", "transition");
-	jw_uint_field(jw, "ts_ns", e->ts_ns);
+	json_record_begin(jw, "transition", e->ts_ns);
 	jw_uint_field(jw, "netns", e->netns);
 	json_socket_fields(jw, e->family, e->saddr, e->sport, e->daddr, e->dport);
 	jw_string_field(jw, "old", tcp_state_name(e->oldstate));

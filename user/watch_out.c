@@ -70,9 +70,7 @@ void out_exit_json(struct json_writer *jw, const struct fw2_exit *x)
 {
 	char peer[80];
 
-	jw_start_object(jw);
-	jw_string_field(jw, "type", "fw2_exit");
-	jw_uint_field(jw, "ts_ns", x->exit_ns);
+	json_record_begin(jw, "fw2_exit", x->exit_ns);
 	jw_string_field(jw, "peer", fw2_peer_str(x->peer, peer, sizeof(peer)));
 	jw_uint_field(jw, "netns", x->peer->netns);
 	jw_uint_field(jw, "sport", x->sport);
@@ -96,9 +94,7 @@ void out_alert_json(struct json_writer *jw, const struct fw2_alert *a)
 {
 	char peer[80], advice[768];
 
-	jw_start_object(jw);
-	jw_string_field(jw, "type", "alert");
-	jw_uint_field(jw, "ts_ns", a->now_ns);
+	json_record_begin(jw, "alert", a->now_ns);
 	jw_string_field(jw, "rule", fw2_rule_name(a->rule));
 	jw_string_field(jw, "state", a->firing ? "firing" : "resolved");
 	if (a->peer) {
@@ -181,9 +177,7 @@ void out_summary_json(struct json_writer *jw, const struct fw2_tracker *t, __u64
 	int n = fw2_top_peers(t, peers, top < MAX_TOP ? top : MAX_TOP, 1);
 	char ps[80];
 
-	jw_start_object(jw);
-	jw_string_field(jw, "type", "summary");
-	jw_uint_field(jw, "ts_ns", now);
+	json_record_begin(jw, "summary", now);
 	jw_bool_field(jw, "final", final);
 	jw_uint_field(jw, "count", total);
 	jw_uint_field(jw, "held", held);
