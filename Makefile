@@ -43,6 +43,7 @@ endif
 # Lazily expanded: `make run`/`make test` install libbpf before these run.
 LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+MHD_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) -lpthread
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes
 SAN_FLAGS :=
@@ -58,9 +59,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP 
 	-I$(VMLINUX_DIR) -Ibpf
 
 # Kernel-independent modules: unit tests and fuzzers link these alone.
-CORE_SRCS := $(filter-out user/finwatch.c user/bpf_loader.c user/scan.c user/netns.c,$(wildcard user/*.c))
+# Sources that need libbpf, the kernel or libmicrohttpd; everything else is core.
+APP_SRCS := user/finwatch.c user/bpf_loader.c user/scan.c user/netns.c user/metrics_http.c
+CORE_SRCS := $(filter-out $(APP_SRCS),$(wildcard user/*.c))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
-APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(filter user/finwatch.c user/bpf_loader.c user/scan.c user/netns.c,$(wildcard user/*.c)))
+APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
@@ -103,7 +106,7 @@ $(OUTPUT)/libfwcore.a: $(CORE_OBJS)
 
 $(OUTPUT)/finwatch: $(APP_OBJS) $(OUTPUT)/libfwcore.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $(APP_OBJS) $(OUTPUT)/libfwcore.a $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(APP_OBJS) $(OUTPUT)/libfwcore.a $(LIBBPF_LIBS) $(MHD_LIBS) -o $@
 
 $(OUTPUT)/fwpeer: tests/tools/fwpeer.c | $(OUTPUT)
 	$(call msg,CC,$@)

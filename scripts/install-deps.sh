@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh --test   plus what the test suite needs
 set -euo pipefail
 
-build_pkgs=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev)
+build_pkgs=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev)
 test_pkgs=(libcmocka-dev iproute2 procps python3)
 
 want=("${build_pkgs[@]}")

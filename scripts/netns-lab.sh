@@ -85,7 +85,9 @@ lab_env() {
 # the "default" value is inherited by the new interfaces).
 ns_setup() {
 	local ns=$1
-	lab_nsexec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	lab_nsexec "$ns" sysctl -qw \
+		net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 	ip -n "$ns" link set lo up
 }
 

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include "cli.h"
 
 #define FW_VERSION "0.1.0"
@@ -12,7 +14,8 @@ enum {
 	OPT_LPORT = 256, OPT_RPORT, OPT_PEER, OPT_DURATION, OPT_JSON, OPT_RINGBUF,
 	OPT_INTERVAL, OPT_MAX_AGE, OPT_MAX_PER_PEER, OPT_MAX_TOTAL, OPT_SCAN_INTERVAL,
 	OPT_RECONCILE, OPT_GROUP_BY, OPT_EXIT_ON_ALERT, OPT_TOP, OPT_NO_DISCOVERY,
-	OPT_VERSION,
+	OPT_VERSION, OPT_METRICS, OPT_METRICS_FILE, OPT_METRICS_TOP, OPT_OUTPUT, OPT_SYSLOG,
+	OPT_ON_ALERT, OPT_HOOK_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +40,13 @@ static const struct option long_opts[] = {
 	{ "exit-on-alert", no_argument, NULL, OPT_EXIT_ON_ALERT },
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "no-discovery", no_argument, NULL, OPT_NO_DISCOVERY },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "syslog", no_argument, NULL, OPT_SYSLOG },
+	{ "on-alert", required_argument, NULL, OPT_ON_ALERT },
+	{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -55,6 +65,58 @@ void cli_defaults(struct fw_config *cfg)
 	cfg->reconcile_ns = 60 * NS_PER_SEC;
 	cfg->group_by = FW_GROUP_ADDR;
 	cfg->top = 10;
+	cfg->metrics_top = 20;
+	cfg->hook_timeout_ns = 10 * NS_PER_SEC;
+}
+
+int parse_listen_addr(const char *s, struct sockaddr_storage *out)
+{
+	char host[64];
+	const char *colon;
+	uint64_t port;
+	size_t hl;
+
+	memset(out, 0, sizeof(*out));
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		hl = (size_t)(end - s - 1);
+		if (hl == 0 || hl >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, hl);
+		host[hl] = '\0';
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		hl = (size_t)(colon - s);
+		if (hl >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+		if (!hl)
+			strcpy(host, "127.0.0.1");   /* loopback unless told otherwise */
+	}
+	if (parse_u64(colon + 1, 65535, &port) || port == 0)
+		return -EINVAL;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
+
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	return -EINVAL;
 }
 
 void cli_usage(FILE *out)
@@ -92,6 +154,19 @@ void cli_usage(FILE *out)
 "                             0 disables)\n"
 "      --no-discovery         do not scan for sockets stuck before start\n"
 "      --exit-on-alert        exit status 3 if any alert fired\n"
+"Integration (watch mode):\n"
+"      --metrics ADDR:PORT    serve Prometheus GET /metrics (:9861 = 127.0.0.1:9861;\n"
+"                             0.0.0.0:9861 or [::]:9861 to expose it)\n"
+"      --metrics-file PATH    write the same text atomically every --interval\n"
+"                             (node_exporter textfile collector)\n"
+"      --metrics-top K        peers with their own series (default 20), the rest\n"
+"                             are summed as peer=\"other\"\n"
+"      --output FILE          JSON Lines to FILE (implies --json), reopened on\n"
+"                             SIGHUP for logrotate\n"
+"      --syslog               alerts and FIN_WAIT_2 exits to syslog (daemon)\n"
+"      --on-alert CMD         run CMD (split on spaces, no shell) on every alert\n"
+"                             change: alert JSON on stdin, FINWATCH_* variables\n"
+"      --hook-timeout DUR     kill a hook still running after DUR (default 10s)\n"
 "\n"
 "Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 an alert fired\n"
 "             (with --exit-on-alert).\n"
@@ -276,6 +351,38 @@ int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t er
 		case OPT_NO_DISCOVERY:
 			cfg->no_discovery = 1;
 			break;
+		case OPT_METRICS:
+			if (parse_listen_addr(arg, &cfg->metrics_addr))
+				return fail(err, errlen, "--metrics: invalid address '%s' (e.g. :9861, 0.0.0.0:9861, [::1]:9861)", arg);
+			cfg->metrics_enabled = 1;
+			break;
+		case OPT_METRICS_FILE:
+		case OPT_OUTPUT:
+			if (!arg[0])
+				return fail(err, errlen, "%s: empty path", opt_name(c, nb, sizeof(nb)));
+			if (c == OPT_OUTPUT)
+				cfg->output = arg;
+			else
+				cfg->metrics_file = arg;
+			break;
+		case OPT_METRICS_TOP:
+			if (parse_u64(arg, 10000, &v) || v == 0)
+				return fail(err, errlen, "--metrics-top: invalid count '%s' (1 to 10000)", arg);
+			cfg->metrics_top = (int)v;
+			break;
+		case OPT_SYSLOG:
+			cfg->syslog = 1;
+			break;
+		case OPT_ON_ALERT:
+			if (!arg[0] || arg[0] == ' ')
+				return fail(err, errlen, "--on-alert: invalid command '%s'", arg);
+			cfg->on_alert = arg;
+			break;
+		case OPT_HOOK_TIMEOUT:
+			if (parse_duration_ns(arg, &v) || v < 100 * NS_PER_MS)
+				return fail(err, errlen, "--hook-timeout: invalid duration '%s' (at least 100ms)", arg);
+			cfg->hook_timeout_ns = v;
+			break;
 		case ':':
 			if (optopt)
 				return fail(err, errlen, "%s: missing value", opt_name(optopt, nb, sizeof(nb)));
@@ -288,6 +395,10 @@ int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t er
 	}
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+	if (cfg->output)
+		cfg->json = 1;
+	if (cfg->cmd == FW_CMD_TRACE && (cfg->metrics_enabled || cfg->metrics_file || cfg->on_alert))
+		return fail(err, errlen, "--metrics, --metrics-file and --on-alert apply to watch mode, not trace");
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include "parse.h"
 #include "finwatch.h"
 
@@ -46,6 +47,15 @@ struct fw_config {
 	int exit_on_alert;
 	int top;
 	int no_discovery;
+	/* integration */
+	int metrics_enabled;
+	struct sockaddr_storage metrics_addr;
+	const char *metrics_file;    /* points into argv */
+	int metrics_top;
+	const char *output;          /* JSON Lines file; NULL = stdout */
+	int syslog;
+	const char *on_alert;        /* command line, split on spaces, no shell */
+	uint64_t hook_timeout_ns;
 };
 
 /* Exit codes (documented in README and --help). */
@@ -55,6 +65,9 @@ struct fw_config {
 #define FW_EXIT_ALERT 3
 
 void cli_defaults(struct fw_config *cfg);
+
+/* "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" (loopback), numeric only. */
+int parse_listen_addr(const char *s, struct sockaddr_storage *out);
 
 /* 0: run; 1: --help/--version was requested (text in err is not used, the
  * caller prints cli_usage); -EINVAL: bad input, err holds one line naming

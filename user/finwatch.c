@@ -5,7 +5,9 @@
  * poll; every exit after open goes through the single cleanup label.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <syslog.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,10 @@
 #include "cli.h"
 #include "event.h"
 #include "fw2_tracker.h"
+#include "hooks.h"
 #include "json_writer.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "scan.h"
 #include "trace_fmt.h"
 #include "watch_out.h"
@@ -27,12 +32,14 @@
 #define TICK_NS (250 * NS_PER_MS)
 #define MAX_PENDING_NS 64
 
-static volatile sig_atomic_t exiting, want_hist;
+static volatile sig_atomic_t exiting, want_hist, want_reopen;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		want_hist = 1;
+	else if (sig == SIGHUP)
+		want_reopen = 1;
 	else
 		exiting = 1;
 }
@@ -48,6 +55,11 @@ struct app {
 	int scan_error_reported;
 	__u64 t0_ns;
 	struct fw_run_stats st;
+	FILE *out;                    /* --output file, or NULL for stdout */
+	struct metrics_server *metrics;
+	struct strbuf metrics_text;
+	struct hook_runner *hooks;
+	struct strbuf scratch;        /* JSON of one alert for hooks/syslog */
 };
 
 static __u64 mono_ns(void)
@@ -81,6 +93,43 @@ static void report_error(struct app *a, const char *what)
 		jw_end_object(&a->jw);
 		jw_end_line(&a->jw);
 	}
+}
+
+/* Appends, never truncates; 0640 so logs are not world-readable. */
+static FILE *open_output(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "a");
+	if (!f) {
+		close(fd);
+		return NULL;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	return f;
+}
+
+/* SIGHUP after logrotate renamed the file: whole lines were flushed to the
+ * old file, the next line goes to the new one. */
+static void reopen_output(struct app *a)
+{
+	FILE *f;
+
+	if (!a->out)
+		return;
+	f = open_output(a->cfg->output);
+	if (!f) {
+		fprintf(stderr, "finwatch: reopening --output %s failed: %s; still writing to the old file\n",
+			a->cfg->output, strerror(errno));
+		return;
+	}
+	fclose(a->out);
+	a->out = f;
+	a->jw.out = f;
+	a->jw.error = 0;
 }
 
 static void end_line(struct app *a)
@@ -117,16 +166,71 @@ static void on_exit_cb(void *ctx, const struct fw2_exit *x)
 {
 	struct app *a = ctx;
 
+	if (a->cfg->syslog) {
+		char peer[80];
+
+		syslog(LOG_INFO, "fw2_exit peer=%s netns=%u sport=%u dport=%u duration_ms=%.3f outcome=%s orphaned=%d",
+		       fw2_peer_str(x->peer, peer, sizeof(peer)), x->peer->netns, x->sport, x->dport,
+		       (double)x->duration_ns / 1e6, fw2_outcome_name(x->outcome), x->orphaned);
+	}
 	if (!a->cfg->json)
 		return;   /* the terminal view shows tables and histograms instead */
 	out_exit_json(&a->jw, x);
 	end_line(a);
 }
 
+/* The alert as one JSON text, for hooks and syslog. */
+static const char *alert_json_text(struct app *a, const struct fw2_alert *al, size_t *len)
+{
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *m = open_memstream(&buf, &sz);
+	struct json_writer jw;
+
+	if (!m)
+		return NULL;
+	jw_init(&jw, m);
+	out_alert_json(&jw, al);
+	fclose(m);
+	sb_reset(&a->scratch);
+	sb_printf(&a->scratch, "%s", buf ? buf : "");
+	free(buf);
+	*len = a->scratch.len;
+	return a->scratch.oom ? NULL : a->scratch.buf;
+}
+
+static void run_alert_hook(struct app *a, const struct fw2_alert *al, const char *json, size_t len)
+{
+	char env[5][128], peer[80] = "*";
+	const char *envp[5];
+
+	if (al->peer)
+		fw2_peer_str(al->peer, peer, sizeof(peer));
+	snprintf(env[0], sizeof(env[0]), "FINWATCH_RULE=%s", fw2_rule_name(al->rule));
+	snprintf(env[1], sizeof(env[1]), "FINWATCH_STATE=%s", al->firing ? "firing" : "resolved");
+	snprintf(env[2], sizeof(env[2]), "FINWATCH_PEER=%s", peer);
+	snprintf(env[3], sizeof(env[3]), "FINWATCH_NETNS=%u", al->peer ? al->peer->netns : 0);
+	snprintf(env[4], sizeof(env[4]), "FINWATCH_COUNT=%u", al->count);
+	for (int i = 0; i < 5; i++)
+		envp[i] = env[i];
+	if (hook_submit(a->hooks, json, len, envp, 5, mono_ns()))
+		fprintf(stderr, "finwatch: --on-alert queue full; alert %s %s for %s not delivered to the hook\n",
+			fw2_rule_name(al->rule), al->firing ? "firing" : "resolved", peer);
+}
+
 static void on_alert_cb(void *ctx, const struct fw2_alert *al)
 {
 	struct app *a = ctx;
 
+	if (a->hooks || a->cfg->syslog) {
+		size_t len = 0;
+		const char *json = alert_json_text(a, al, &len);
+
+		if (json && a->hooks)
+			run_alert_hook(a, al, json, len);
+		if (json && a->cfg->syslog)
+			syslog(al->firing ? LOG_WARNING : LOG_NOTICE, "%s", json);
+	}
 	if (a->cfg->json) {
 		out_alert_json(&a->jw, al);
 		end_line(a);
@@ -151,6 +255,38 @@ static void unfollow_cb(void *ctx, __u64 cookie)
 	struct app *a = ctx;
 
 	bpf_map_delete_elem(bpf_map__fd(a->skel->maps.handoffs), &cookie);
+}
+
+static void refresh_stats(struct app *a);
+
+static void hook_report(void *ctx, const char *msg)
+{
+	fprintf(stderr, "finwatch: %s\n", msg);
+	if (((struct app *)ctx)->cfg->syslog)
+		syslog(LOG_ERR, "%s", msg);
+}
+
+static void publish_metrics(struct app *a, __u64 now)
+{
+	if (!a->metrics && !a->cfg->metrics_file)
+		return;
+	refresh_stats(a);
+	if (metrics_render(&a->metrics_text, a->tracker, &a->st, a->cfg->metrics_top, now, 0, 0))
+		return;
+	if (a->metrics)
+		metrics_server_publish(a->metrics, &a->metrics_text);
+}
+
+static void write_metrics_file(struct app *a)
+{
+	int err;
+
+	if (!a->cfg->metrics_file || !a->metrics_text.len)
+		return;
+	err = metrics_write_file(a->cfg->metrics_file, &a->metrics_text);
+	if (err)
+		fprintf(stderr, "finwatch: writing --metrics-file %s failed: %s\n", a->cfg->metrics_file,
+			strerror(-err));
 }
 
 static void refresh_stats(struct app *a)
@@ -296,7 +432,7 @@ static int run_loop(struct app *a)
 	__u64 now = mono_ns();
 	__u64 deadline = cfg->duration_ns ? a->t0_ns + cfg->duration_ns : 0;
 	__u64 next_tick = now, next_follow = now + cfg->scan_interval_ns;
-	__u64 next_summary = now + cfg->interval_ns;
+	__u64 next_summary = now + cfg->interval_ns, next_publish = now;
 	__u64 next_reconcile = cfg->reconcile_ns ? now + cfg->reconcile_ns : UINT64_MAX;
 	int watch = cfg->cmd == FW_CMD_WATCH;
 	char msg[256];
@@ -325,9 +461,20 @@ static int run_loop(struct app *a)
 				fw2_tick(a->tracker, now);
 				next_tick = now + TICK_NS;
 			}
+			if (now >= next_publish) {
+				publish_metrics(a, now);
+				next_publish = now + NS_PER_SEC;
+			}
+			if (a->hooks)
+				hook_poll(a->hooks, now, hook_report, a);
 			if (now >= next_summary) {
 				print_summary(a, 0);
+				write_metrics_file(a);
 				next_summary = now + cfg->interval_ns;
+			}
+			if (want_reopen) {
+				want_reopen = 0;
+				reopen_output(a);
 			}
 			if (want_hist) {
 				want_hist = 0;
@@ -360,6 +507,16 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	jw_init(&a.jw, stdout);
 	setup_json_records();
+	if (cfg.output) {
+		a.out = open_output(cfg.output);
+		if (!a.out) {
+			fprintf(stderr, "finwatch: cannot open --output %s: %s\n", cfg.output, strerror(errno));
+			return FW_EXIT_RUNTIME;
+		}
+		a.jw.out = a.out;
+	}
+	if (cfg.syslog)
+		openlog("finwatch", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 
 	if (fw_preflight(msg, sizeof(msg))) {
 		report_error(&a, msg);
@@ -408,11 +565,30 @@ int main(int argc, char **argv)
 		} else {
 			a.scanner_ready = 1;
 		}
+		if (cfg.metrics_enabled) {
+			err = metrics_server_start(&cfg.metrics_addr, &a.metrics);
+			if (err) {
+				snprintf(msg, sizeof(msg), "--metrics: cannot listen (%s); pick a free port "
+					 "or address", strerror(-err));
+				report_error(&a, msg);
+				goto cleanup;
+			}
+		}
+		if (cfg.on_alert) {
+			/* At most 4 at once; 256 waiting before any is dropped. */
+			a.hooks = hook_new(cfg.on_alert, cfg.hook_timeout_ns, 4, 256);
+			if (!a.hooks) {
+				snprintf(msg, sizeof(msg), "--on-alert: invalid command (%s)", strerror(errno));
+				report_error(&a, msg);
+				goto cleanup;
+			}
+		}
 	}
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
+	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	a.t0_ns = mono_ns();
 	if (cfg.cmd == FW_CMD_TRACE && !cfg.json)
@@ -442,15 +618,30 @@ int main(int argc, char **argv)
 	if (a.tracker)
 		fw2_tick(a.tracker, mono_ns());
 	print_summary(&a, 1);
+	if (a.tracker) {
+		publish_metrics(&a, mono_ns());
+		write_metrics_file(&a);
+	}
 	ret = FW_EXIT_OK;
 	if (cfg.exit_on_alert && a.tracker && fw2_counters(a.tracker)->alerts_fired)
 		ret = FW_EXIT_ALERT;
 
 cleanup:
+	if (a.hooks) {
+		/* Alerts resolved at exit still reach the hook, briefly. */
+		hook_free(a.hooks, cfg.hook_timeout_ns < 2 * NS_PER_SEC ? cfg.hook_timeout_ns : 2 * NS_PER_SEC);
+	}
+	metrics_server_stop(a.metrics);
+	sb_free(&a.metrics_text);
+	sb_free(&a.scratch);
 	if (a.scanner_ready)
 		scanner_free(&a.scanner);
 	fw2_tracker_free(a.tracker);
 	ring_buffer__free(a.rb);
 	finwatch_bpf__destroy(a.skel);
+	if (a.out)
+		fclose(a.out);
+	if (cfg.syslog)
+		closelog();
 	return ret;
 }

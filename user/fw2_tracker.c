@@ -506,6 +506,10 @@ static void record_exit(struct fw2_tracker *t, struct fw2_peer *p, __u64 cookie,
 	p->exited++;
 	p->outcomes[o]++;
 	p->hist[hist_bucket(dur)]++;
+	t->ctr.exits++;
+	t->ctr.outcomes[o]++;
+	t->ctr.hist[hist_bucket(dur)]++;
+	t->ctr.lifetime_sum_ns += dur;
 	if (exit_ns > p->last_active_ns)
 		p->last_active_ns = exit_ns;
 	if (t->cb.on_exit) {
@@ -906,8 +910,10 @@ static void emit_alert(struct fw2_tracker *t, enum fw2_rule rule, int firing,
 	struct fw2_alert a = { .rule = rule, .firing = firing, .peer = p, .now_ns = now,
 			       .threshold = threshold, .fin_timeout_s = -1 };
 
-	if (firing)
+	if (firing) {
 		t->ctr.alerts_fired++;
+		t->ctr.fired_by_rule[rule]++;
+	}
 	if (p) {
 		fill_alert_details(t, p, now, &a);
 	} else {
@@ -1014,6 +1020,11 @@ __u64 fw2_total_oldest_age(const struct fw2_tracker *t, __u64 now)
 			best = age;
 	}
 	return best;
+}
+
+int fw2_total_firing(const struct fw2_tracker *t)
+{
+	return t->total_firing;
 }
 
 static const struct fw2_tracker *sort_t;

@@ -137,6 +137,13 @@ struct fw2_counters {
 	__u64 tw_confirmed;         /* ... whose timewait socket a scan saw */
 	__u64 alerts_fired;
 	__u64 capacity_drops;       /* sockets not tracked: table full */
+	/* Host-wide, never reset (peers may be evicted; counters must not
+	 * go backwards for Prometheus). */
+	__u64 exits;
+	__u64 outcomes[FW2_OUT_MAX];
+	__u64 hist[FW2_HIST_BUCKETS];
+	__u64 lifetime_sum_ns;
+	__u64 fired_by_rule[FW2_RULE_MAX];
 };
 
 struct fw2_tracker;
@@ -181,6 +188,8 @@ int fw2_top_peers(const struct fw2_tracker *t, const struct fw2_peer **out, int 
 __u64 fw2_peer_oldest_age(const struct fw2_tracker *t, const struct fw2_peer *p, __u64 now_ns,
 			  int *lower_bound);
 __u64 fw2_total_oldest_age(const struct fw2_tracker *t, __u64 now_ns);
+/* 1 while the max_total rule fires. */
+int fw2_total_firing(const struct fw2_tracker *t);
 /* Peer key as text: "10.0.0.1", "10.0.0.1:443", "10.0.0.0/24", "[fd00::1]:443". */
 const char *fw2_peer_str(const struct fw2_peer *p, char *buf, size_t len);
 int fw2_netns_fin_timeout(const struct fw2_tracker *t, __u32 netns);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <math.h>
 #include <string.h>
 #include "json_writer.h"
@@ -226,41 +227,52 @@ void jw_string(struct json_writer *jw, const char *s)
 	jw_string_len(jw, s, strlen(s));
 }
 
-static void jw_raw_value(struct json_writer *jw, const char *text, int n)
+static void jw_raw_value(struct json_writer *jw, const char *text, size_t n)
 {
 	jw_sep(jw);
-	if (n > 0)
-		jw_put(jw, text, (size_t)n);
+	jw_put(jw, text, n);
+	jw_value_done(jw);
+}
+
+/* Numbers go straight to the stream: no intermediate buffer to size. */
+static void jw_number(struct json_writer *jw, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void jw_number(struct json_writer *jw, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	jw_sep(jw);
+	va_start(ap, fmt);
+	n = vfprintf(jw->out, fmt, ap);
+	va_end(ap);
+	if (n < 0 && !jw->error)
+		jw->error = errno ? errno : EIO;
 	jw_value_done(jw);
 }
 
 void jw_uint(struct json_writer *jw, uint64_t v)
 {
-	char buf[32];
-
-	jw_raw_value(jw, buf, snprintf(buf, sizeof(buf), "%" PRIu64, v));
+	jw_number(jw, "%" PRIu64, v);
 }
 
 void jw_int(struct json_writer *jw, int64_t v)
 {
-	char buf[32];
-
-	jw_raw_value(jw, buf, snprintf(buf, sizeof(buf), "%" PRId64, v));
+	jw_number(jw, "%" PRId64, v);
 }
 
 void jw_double(struct json_writer *jw, double v)
 {
-	char buf[32];
-
 	/* JSON has no NaN/Infinity; %.3f suits the millisecond values printed
-	 * here. Huge magnitudes switch to %e, still valid JSON, so the text
-	 * always fits buf. No fabs(): the binaries are not linked with -lm. */
+	 * here, and %e keeps huge magnitudes short (both are valid JSON). No
+	 * fabs(): the binaries are not linked with -lm. */
 	if (!isfinite(v))
-		jw_raw_value(jw, "null", 4);
+		jw_null(jw);
 	else if (v < 1e15 && v > -1e15)
-		jw_raw_value(jw, buf, snprintf(buf, sizeof(buf), "%.3f", v));
+		jw_number(jw, "%.3f", v);
 	else
-		jw_raw_value(jw, buf, snprintf(buf, sizeof(buf), "%.6e", v));
+		jw_number(jw, "%.6e", v);
 }
 
 void jw_bool(struct json_writer *jw, int v)

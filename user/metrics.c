@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "metrics.h"
+#include "parse.h"
+
+#define FW_VERSION_STR "0.1.0"
+/* Lifetime histogram buckets emitted: le = 2^b ms for b <= this (~4.7 h). */
+#define HIST_EMIT_MAX 24
+
+void sb_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	sb->oom = 0;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+}
+
+void sb_free(struct strbuf *sb)
+{
+	free(sb->buf);
+	memset(sb, 0, sizeof(*sb));
+}
+
+void sb_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (sb->oom)
+		return;
+	for (;;) {
+		size_t room = sb->cap - sb->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(sb->buf ? sb->buf + sb->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			sb->oom = 1;
+			return;
+		}
+		if ((size_t)n < room) {
+			sb->len += (size_t)n;
+			return;
+		}
+		size_t cap = sb->cap ? sb->cap * 2 : 4096;
+
+		while (cap - sb->len <= (size_t)n)
+			cap *= 2;
+		char *nb = realloc(sb->buf, cap);
+
+		if (!nb) {
+			sb->oom = 1;
+			return;
+		}
+		sb->buf = nb;
+		sb->cap = cap;
+	}
+}
+
+void sb_label_value(struct strbuf *sb, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\')
+			sb_printf(sb, "\\\\");
+		else if (*v == '"')
+			sb_printf(sb, "\\\"");
+		else if (*v == '\n')
+			sb_printf(sb, "\\n");
+		else
+			sb_printf(sb, "%c", *v);
+	}
+}
+
+static void head(struct strbuf *sb, const char *name, const char *type, const char *help)
+{
+	sb_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void peer_labels(struct strbuf *sb, const struct fw2_peer *p)
+{
+	char ps[80];
+
+	sb_printf(sb, "peer=\"");
+	sb_label_value(sb, p ? fw2_peer_str(p, ps, sizeof(ps)) : "other");
+	if (p)
+		sb_printf(sb, "\",netns=\"%u\"", p->netns);
+	else
+		sb_printf(sb, "\",netns=\"other\"");
+}
+
+int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct fw_run_stats *st,
+		   int top_k, __u64 now, __u64 reaped_ok, __u64 reaped_failed)
+{
+	const struct fw2_counters *c = fw2_counters(t);
+	const struct fw2_peer **peers;
+	__u32 held, orphaned, total = fw2_total(t, &held, &orphaned);
+	__u32 shown_held = 0, shown_orph = 0;
+	int n;
+
+	if (top_k < 1)
+		top_k = 1;
+	peers = malloc((size_t)top_k * sizeof(*peers));
+	if (!peers)
+		return -ENOMEM;
+	n = fw2_top_peers(t, peers, top_k, 1);
+	sb_reset(sb);
+
+	head(sb, "finwatch_fin_wait2_sockets", "gauge",
+	     "TCP sockets in FIN_WAIT_2 now per peer; kind=held (fd kept, no kernel timeout) or "
+	     "orphaned (closed, ends after tcp_fin_timeout); peer=\"other\" folds peers beyond the top K.");
+	for (int i = 0; i < n; i++) {
+		for (int k = 0; k < 2; k++) {
+			sb_printf(sb, "finwatch_fin_wait2_sockets{");
+			peer_labels(sb, peers[i]);
+			sb_printf(sb, ",kind=\"%s\"} %u\n", k ? "orphaned" : "held",
+				  k ? peers[i]->orphaned : peers[i]->held);
+		}
+		shown_held += peers[i]->held;
+		shown_orph += peers[i]->orphaned;
+	}
+	for (int k = 0; k < 2; k++) {
+		sb_printf(sb, "finwatch_fin_wait2_sockets{");
+		peer_labels(sb, NULL);
+		sb_printf(sb, ",kind=\"%s\"} %u\n", k ? "orphaned" : "held",
+			  k ? orphaned - shown_orph : held - shown_held);
+	}
+
+	head(sb, "finwatch_fin_wait2_host_sockets", "gauge",
+	     "TCP sockets in FIN_WAIT_2 now on this host, after finwatch's filters.");
+	sb_printf(sb, "finwatch_fin_wait2_host_sockets{kind=\"held\"} %u\n", held);
+	sb_printf(sb, "finwatch_fin_wait2_host_sockets{kind=\"orphaned\"} %u\n", orphaned);
+	(void)total;
+
+	head(sb, "finwatch_fin_wait2_oldest_age_seconds", "gauge",
+	     "Age of the peer's oldest FIN_WAIT_2 socket (a lower bound for sockets older than finwatch).");
+	for (int i = 0; i < n; i++) {
+		sb_printf(sb, "finwatch_fin_wait2_oldest_age_seconds{");
+		peer_labels(sb, peers[i]);
+		sb_printf(sb, "} %.3f\n", (double)fw2_peer_oldest_age(t, peers[i], now, NULL) / 1e9);
+	}
+
+	head(sb, "finwatch_fin_wait2_lifetime_seconds", "histogram",
+	     "Time sockets spent in FIN_WAIT_2, counted when they left it.");
+	__u64 cum = 0;
+
+	for (int b = 0; b <= HIST_EMIT_MAX; b++) {
+		cum += c->hist[b];
+		sb_printf(sb, "finwatch_fin_wait2_lifetime_seconds_bucket{le=\"%g\"} %llu\n",
+			  (double)(1ULL << b) / 1000.0, (unsigned long long)cum);
+	}
+	sb_printf(sb, "finwatch_fin_wait2_lifetime_seconds_bucket{le=\"+Inf\"} %llu\n",
+		  (unsigned long long)c->exits);
+	sb_printf(sb, "finwatch_fin_wait2_lifetime_seconds_sum %.6f\n", (double)c->lifetime_sum_ns / 1e9);
+	sb_printf(sb, "finwatch_fin_wait2_lifetime_seconds_count %llu\n", (unsigned long long)c->exits);
+
+	head(sb, "finwatch_fin_wait2_exits_total", "counter",
+	     "Sockets that left FIN_WAIT_2, by how: peer_fin, rst, timeout (tcp_fin_timeout), killed, other.");
+	for (int o = 0; o < FW2_OUT_MAX; o++)
+		sb_printf(sb, "finwatch_fin_wait2_exits_total{outcome=\"%s\"} %llu\n", fw2_outcome_name(o),
+			  (unsigned long long)c->outcomes[o]);
+
+	head(sb, "finwatch_events_total", "counter", "Events the BPF program submitted to the ring buffer.");
+	sb_printf(sb, "finwatch_events_total %llu\n", (unsigned long long)st->events);
+	head(sb, "finwatch_events_lost_total", "counter",
+	     "Events dropped because the ring buffer was full (raise --ringbuf-size).");
+	sb_printf(sb, "finwatch_events_lost_total %llu\n", (unsigned long long)st->lost);
+	head(sb, "finwatch_recursion_misses_total", "counter",
+	     "Tracepoint hits the kernel did not run finwatch's program for (it was already running on that CPU).");
+	sb_printf(sb, "finwatch_recursion_misses_total %llu\n", (unsigned long long)st->recursion_misses);
+
+	head(sb, "finwatch_alerts_firing", "gauge", "Alerts firing now, by rule and peer.");
+	for (int i = 0; i < n; i++)
+		for (int r = 0; r < FW2_RULE_MAX; r++)
+			if (peers[i]->alert_firing & (1u << r)) {
+				sb_printf(sb, "finwatch_alerts_firing{rule=\"%s\",", fw2_rule_name(r));
+				peer_labels(sb, peers[i]);
+				sb_printf(sb, "} 1\n");
+			}
+	sb_printf(sb, "finwatch_alerts_firing{rule=\"max_total\",peer=\"*\",netns=\"*\"} %d\n",
+		  fw2_total_firing(t));
+	head(sb, "finwatch_alerts_fired_total", "counter", "Alerts that started firing, by rule.");
+	for (int r = 0; r < FW2_RULE_MAX; r++)
+		sb_printf(sb, "finwatch_alerts_fired_total{rule=\"%s\"} %llu\n", fw2_rule_name(r),
+			  (unsigned long long)c->fired_by_rule[r]);
+
+	head(sb, "finwatch_reaped_total", "counter", "FIN_WAIT_2 sockets finwatch destroyed, by result.");
+	sb_printf(sb, "finwatch_reaped_total{result=\"ok\"} %llu\n", (unsigned long long)reaped_ok);
+	sb_printf(sb, "finwatch_reaped_total{result=\"failed\"} %llu\n", (unsigned long long)reaped_failed);
+
+	head(sb, "finwatch_build_info", "gauge", "finwatch version.");
+	sb_printf(sb, "finwatch_build_info{version=\"%s\"} 1\n", FW_VERSION_STR);
+	free(peers);
+	return sb->oom ? -ENOMEM : 0;
+}
+
+int metrics_write_file(const char *path, const struct strbuf *sb)
+{
+	char tmp[4096];
+	int fd, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	for (size_t off = 0; off < sb->len;) {
+		ssize_t w = write(fd, sb->buf + off, sb->len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			err = -errno;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}

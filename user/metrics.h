@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Prometheus text exposition (format 0.0.4) of the tracker's state. Kernel-
+ * and network-free: the HTTP server and the textfile writer serve what this
+ * renders. */
+#ifndef FW_METRICS_H
+#define FW_METRICS_H
+
+#include <stddef.h>
+#include "fw2_tracker.h"
+#include "watch_out.h"
+
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+	int oom;          /* sticky allocation failure */
+};
+
+void sb_reset(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Label values escaped per the exposition format (\\, \", \n). */
+void sb_label_value(struct strbuf *sb, const char *v);
+
+/* Renders every finwatch_* metric; top_k peers by count keep their own
+ * series and the rest fold into peer="other". Returns 0 or -ENOMEM. */
+int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct fw_run_stats *st,
+		   int top_k, __u64 now_ns, __u64 reaped_ok, __u64 reaped_failed);
+
+/* Writes the text to path atomically (temp file in the same directory,
+ * fsync, rename, mode 0644). 0 or -errno. */
+int metrics_write_file(const char *path, const struct strbuf *sb);
+
+#endif
