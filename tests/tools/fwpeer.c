@@ -109,7 +109,8 @@ static void usage(void)
 "      MODE: hold       read until EOF, never close (client sits in FIN_WAIT_2)\n"
 "            close      read until EOF, then close\n"
 "            delay      read until EOF, wait --close-after MS (default 1000), close\n"
-"            rst        read until EOF, then close with SO_LINGER 0 (RST)\n"
+"            rst        read until EOF, then close with SO_LINGER 0 (RST); with\n"
+"                       --close-after MS, that long after EOF\n"
 "            closefirst send FIN at once (shutdown SHUT_WR), discard input,\n"
 "                       close on EOF (a bare close() would turn into RST when\n"
 "                       the client's bytes arrive)\n"
@@ -408,9 +409,11 @@ static int cmd_server(int argc, char **argv)
 		mode = S_CLOSEFIRST;
 	else
 		usage_error("--mode: unknown mode '%s' (hold|close|delay|rst|closefirst)", mode_s);
-	if (close_after >= 0 && mode != S_DELAY)
-		usage_error("--close-after only applies to --mode delay");
-	if (close_after < 0)
+	if (close_after >= 0 && mode != S_DELAY && mode != S_RST)
+		usage_error("--close-after only applies to --mode delay and rst");
+	/* rst without --close-after resets at once; with it, after our ACK of
+	 * the peer's FIN has surely left (the peer then sits in FIN_WAIT_2). */
+	if (close_after < 0 && mode == S_DELAY)
 		close_after = 1000;
 
 	raise_nofile();
@@ -466,7 +469,10 @@ static int cmd_server(int argc, char **argv)
 		while (head && head->close_at <= now) {
 			struct pending *p = head;
 
-			close(p->fd);
+			if (mode == S_RST)
+				close_rst(p->fd);
+			else
+				close(p->fd);
 			head = p->next;
 			if (!head)
 				tail = NULL;
@@ -542,6 +548,13 @@ static int cmd_server(int argc, char **argv)
 			case S_CLOSEFIRST:
 				close(fd);
 				break;
+			case S_RST:
+				if (close_after < 0) {
+					close_rst(fd);
+					break;
+				}
+				/* reset later, from the pending list */
+				__attribute__((fallthrough));
 			case S_DELAY: {
 				struct pending *p = malloc(sizeof(*p));
 
@@ -559,9 +572,6 @@ static int cmd_server(int argc, char **argv)
 				tail = p;
 				break;
 			}
-			case S_RST:
-				close_rst(fd);
-				break;
 			}
 		}
 	}
