@@ -234,7 +234,6 @@ int fw_scan(struct bpf_iter__tcp *ctx)
 		if (rec.state == TCP_TIME_WAIT) {
 			if (!bpf_map_lookup_elem(&handoffs, &rec.cookie))
 				return 0;
-			bpf_map_delete_elem(&handoffs, &rec.cookie);
 		} else if (rec.state != TCP_FIN_WAIT2) {
 			return 0;
 		}
@@ -272,6 +271,14 @@ int fw_scan(struct bpf_iter__tcp *ctx)
 		BPF_CORE_READ_INTO(&rec.saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
 		BPF_CORE_READ_INTO(&rec.daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
 	}
-	bpf_seq_write(seq, &rec, sizeof(rec));
+	/*
+	 * When the seq buffer is full the kernel runs this program again for
+	 * the same socket later, so the one side effect (forgetting a followed
+	 * handoff once its TIME_WAIT is reported) happens only after a write
+	 * that stuck.
+	 */
+	if (bpf_seq_write(seq, &rec, sizeof(rec)) == 0 && rec.kind == FW_SCAN_TW &&
+	    rec.state == TCP_TIME_WAIT)
+		bpf_map_delete_elem(&handoffs, &rec.cookie);
 	return 0;
 }

@@ -11,6 +11,8 @@
       Prints how many records of TYPE match all key=value pairs.
   fwcheck.py last FILE TYPE FIELD [key=value ...]
       Prints FIELD of the last matching record (JSON-encoded).
+  fwcheck.py peer FILE PEER FIELD
+      Prints FIELD of PEER in the last summary (0 for counts if absent).
   fwcheck.py valid FILE
       Every line parses as one JSON object with type, ts_ns, time and host.
 Exit 0 when the check holds, 1 (with an explanation on stderr) when not.
@@ -94,6 +96,16 @@ def main(argv):
         if not hits:
             return 1
         print(json.dumps(hits[-1].get(argv[4])))
+        return 0
+    if cmd == "peer":
+        sums = [r for r in load(path) if r.get("type") == "summary"]
+        if not sums:
+            return 1
+        for p in sums[-1].get("peers", []):
+            if p.get("peer") == argv[3]:
+                print(json.dumps(p.get(argv[4])))
+                return 0
+        print(0)
         return 0
     if cmd == "valid":
         with open(path, encoding="utf-8") as f:
