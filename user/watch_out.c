@@ -39,25 +39,26 @@ const char *fw2_alert_advice(const struct fw2_alert *a, char *buf, size_t len)
 		if (a->n_procs) {
 			text_comm(comm, sizeof(comm), a->procs[0].comm);
 			off += snprintf(buf + off, len - off,
-					"process %s (pid %u) holds %u half-closed sockets; tcp_fin_timeout does not "
-					"apply to them: the application must close() them (or reap them with "
-					"finwatch, which resets the peer). ",
-					comm, a->procs[0].pid, a->procs[0].count);
+					"process %s (pid %u) holds %u half-closed socket%s; tcp_fin_timeout does "
+					"not apply to held sockets: the application must close() them (or reap "
+					"them with finwatch, which resets the peer). ",
+					comm, a->procs[0].pid, a->procs[0].count, a->procs[0].count == 1 ? "" : "s");
 		} else {
 			off += snprintf(buf + off, len - off,
-					"%u held sockets (shutdown() and fd kept, no kernel timeout); the owning "
-					"application must close() them. ", a->held);
+					"%u held socket%s (shutdown() and fd kept): tcp_fin_timeout does not apply "
+					"to held sockets; the owning application must close() them. ",
+					a->held, a->held == 1 ? "" : "s");
 		}
 	}
 	if (a->orphaned && off < len) {
 		if (a->fin_timeout_s >= 0)
 			off += snprintf(buf + off, len - off,
-					"%u orphaned sockets will be freed by the kernel after "
+					"%u orphaned socket(s) will be freed by the kernel after "
 					"net.ipv4.tcp_fin_timeout=%ds of this netns; lower it to free them sooner. ",
 					a->orphaned, a->fin_timeout_s);
 		else
 			off += snprintf(buf + off, len - off,
-					"%u orphaned sockets end after net.ipv4.tcp_fin_timeout of their netns. ",
+					"%u orphaned socket(s) end after net.ipv4.tcp_fin_timeout of their netns. ",
 					a->orphaned);
 	}
 	if (off < len)

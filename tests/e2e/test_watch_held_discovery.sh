@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# (b) A held socket (shutdown(), fd kept) past --max-age alerts while it is
+# still stuck, naming its process, and resolves when the peer closes.
+# (d) Sockets stuck before finwatch starts, held and orphaned, in a non-root
+# network namespace, are found at startup with ages as lower bounds.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+skip_unless_root
+lab_up
+CHECK="$FW_ROOT/tests/e2e/fwcheck.py"
+OUT="$TEST_TMP/fw.out"
+
+spawn hold "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5401" --mode hold
+wait_ready hold
+spawn hold6 "$LAB_P2" "$FWPEER" server --listen "[$LAB_P2_V6]:5402" --mode hold
+wait_ready hold6
+# Stuck before finwatch runs: 4 held + 2 orphaned to P1, 2 held to P2 (v6).
+spawn early "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5401" --count 4 --how shutdown \
+	--hold-sec -1 --comm oldapp
+wait_ready early
+spawn early2 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5401" --count 2 --how close
+wait_ready early2
+spawn early6 "$LAB_HOST" "$FWPEER" client --connect "[$LAB_P2_V6]:5402" --count 2 --how shutdown \
+	--hold-sec -1
+wait_ready early6
+wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 8 || fail "setup: ss shows $(ss_count "$LAB_HOST" fin-wait-2)"
+created=$(date +%s%N)
+# Let them age a little so lower bounds are visible (bounded by a deadline).
+aged() { [ $(( $(date +%s%N) - created )) -ge 1500000000 ]; }
+wait_for 3 aged
+
+spawn fw - "$FINWATCH" --json --interval 500ms --max-age 4s --max-per-peer 0 --max-total 0
+wait_for 10 grep -q '"type":"start"' "$OUT" || fail "finwatch did not start"
+disc=$("$CHECK" last "$OUT" start discovered)
+[ "$disc" -ge 8 ] || fail "discovered $disc at startup, want >= 8"
+peer() { "$CHECK" peer "$OUT" "$@"; }
+has_summary() { grep -q '"type":"summary"' "$OUT"; }
+wait_for 3 has_summary || fail "no summary"
+[ "$(peer "$LAB_P1_V4" held)" = 4 ] || fail "P1 held $(peer "$LAB_P1_V4" held), want 4"
+[ "$(peer "$LAB_P1_V4" orphaned)" = 2 ] || fail "P1 orphaned $(peer "$LAB_P1_V4" orphaned), want 2"
+[ "$(peer "$LAB_P2_V6" held)" = 2 ] || fail "P2 (IPv6) held $(peer "$LAB_P2_V6" held), want 2"
+[ "$(peer "$LAB_P1_V4" oldest_age_lower_bound)" = true ] || fail "age not marked as a lower bound"
+age=$(peer "$LAB_P1_V4" oldest_age_s)
+python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 1.4 else 1)" "$age" || fail "oldest age $age s < 1.5 s"
+pass "found 8 pre-existing FIN_WAIT_2 sockets in a lab netns (held/orphaned split, IPv6), oldest >= ${age}s"
+
+# A new held socket, watched from its start: alert at 4 s while still stuck.
+spawn held "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5401" --how shutdown --hold-sec -1 --comm stuckapp
+wait_ready held
+has_alert() { [ "$("$CHECK" count "$OUT" alert "$@")" -ge 1 ]; }
+wait_for 8 has_alert rule=max_age state=firing peer="$LAB_P1_V4" || fail "no max_age alert"
+[ "$(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4")" -ge 5 ] || fail "sockets not stuck at alert time"
+adv=$("$CHECK" last "$OUT" alert advice rule=max_age state=firing peer="$LAB_P1_V4")
+grep -q 'tcp_fin_timeout does not apply' <<<"$adv" || fail "advice: $adv"
+pass "max_age alert while still stuck: $adv"
+
+spawn_stop hold || true
+wait_for 10 has_alert rule=max_age state=resolved peer="$LAB_P1_V4" || fail "max_age did not resolve"
+[ "$(peer "$LAB_P1_V4" count)" = 0 ] || fail "P1 count $(peer "$LAB_P1_V4" count) after the peer closed"
+pass "resolved when the peer closed"
+spawn_stop fw INT || fail "finwatch did not exit 0"
+"$CHECK" valid "$OUT" || fail "invalid JSON"

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Orphaned FIN_WAIT_2 sockets are followed through the kernel's timewait
+# handoff: with tcp_fin_timeout=3 in the lab's host namespace they end as
+# `timeout` 3 s (+-1 s) after entering FIN_WAIT_2; a peer FIN during the
+# timewait phase ends one as `peer_fin`; an RST during it as `rst`. IPv4 and
+# IPv6. The sysctl is changed only inside the lab namespace.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+skip_unless_root
+lab_up
+CHECK="$FW_ROOT/tests/e2e/fwcheck.py"
+OUT="$TEST_TMP/fw.out"
+ip netns exec "$LAB_HOST" sysctl -qw net.ipv4.tcp_fin_timeout=3
+
+spawn fw - "$FINWATCH" --json --interval 1s --max-age 0 --scan-interval 250ms
+wait_for 10 grep -q '"type":"start"' "$OUT" || fail "finwatch did not start"
+
+spawn hold "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5301" --mode hold
+wait_ready hold
+spawn hold6 "$LAB_P1" "$FWPEER" server --listen "[$LAB_P1_V6]:5301" --mode hold
+wait_ready hold6
+spawn late "$LAB_P2" "$FWPEER" server --listen "$LAB_P2_V4:5302" --mode delay --close-after 1000
+wait_ready late
+spawn reset "$LAB_P3" "$FWPEER" server --listen "$LAB_P3_V4:5303" --mode rst --close-after 1000
+wait_ready reset
+
+for c in "$LAB_P1_V4:5301" "[$LAB_P1_V6]:5301" "$LAB_P2_V4:5302" "$LAB_P3_V4:5303"; do
+	spawn "c$RANDOM" "$LAB_HOST" "$FWPEER" client --connect "$c" --count 3 --how close
+done
+# Orphans sit in timewait (ss: FIN-WAIT-2 with a timewait timer).
+wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 12 || fail "ss shows $(ss_count "$LAB_HOST" fin-wait-2) FIN_WAIT_2, want 12"
+count_is() { [ "$("$CHECK" last "$OUT" summary count)" = "$1" ]; }
+wait_for 3 count_is 12 || fail "finwatch counts $("$CHECK" last "$OUT" summary count) FIN_WAIT_2 during the timewait phase, want 12"
+pass "12 orphans counted during the timewait phase, as ss"
+
+exits() { "$CHECK" count "$OUT" fw2_exit "$@"; }
+enough() { [ "$(exits "${@:2}")" -ge "$1" ]; }
+wait_for 10 enough 3 peer="$LAB_P2_V4" || fail "peer FIN exits missing"
+[ "$(exits peer="$LAB_P2_V4" outcome=peer_fin)" = 3 ] || fail "peer FIN in timewait: $(exits peer="$LAB_P2_V4" outcome=peer_fin)/3 peer_fin"
+wait_for 10 enough 3 peer="$LAB_P3_V4" || fail "RST exits missing"
+[ "$(exits peer="$LAB_P3_V4" outcome=rst)" = 3 ] || fail "RST in timewait: $(exits peer="$LAB_P3_V4" outcome=rst)/3 rst"
+pass "peer FIN -> peer_fin, RST -> rst during timewait"
+
+wait_for 10 enough 3 peer="$LAB_P1_V4" || fail "timeouts missing"
+wait_for 5 enough 3 peer="$LAB_P1_V6" || fail "IPv6 timeouts missing"
+for p in "$LAB_P1_V4" "$LAB_P1_V6"; do
+	[ "$(exits peer="$p" outcome=timeout)" = 3 ] || fail "$p: $(exits peer="$p" outcome=timeout)/3 timeout"
+done
+python3 - "$OUT" "$LAB_P1_V4" "$LAB_P1_V6" <<'PY' || fail "timeout durations off"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+d = [r["duration_ms"] for r in recs if r["type"] == "fw2_exit" and r["peer"] in sys.argv[2:]]
+bad = [x for x in d if not 2000 <= x <= 4000]
+print("timeout durations ms:", ", ".join("%.0f" % x for x in d))
+sys.exit(1 if bad or len(d) != 6 else 0)
+PY
+pass "tcp_fin_timeout=3: 6 orphans (v4+v6) ended as timeout within 3 s +- 1 s"
+wait_for 3 count_is 0 || fail "count did not drop to 0"
+[ "$(ss_count "$LAB_HOST" fin-wait-2)" = 0 ] || fail "ss still shows FIN_WAIT_2"
+spawn_stop fw INT || fail "finwatch did not exit 0"
+"$CHECK" valid "$OUT" || fail "invalid JSON"
