@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "scan.h"
+#include "sock_owner.h"
 #include "trace_fmt.h"
 #include "watch_out.h"
 #include "finwatch.skel.h"
@@ -60,6 +61,8 @@ struct app {
 	struct strbuf metrics_text;
 	struct hook_runner *hooks;
 	struct strbuf scratch;        /* JSON of one alert for hooks/syslog */
+	struct sock_owner_req *owners; /* held sockets found without a process */
+	int n_owners, cap_owners;
 };
 
 static __u64 mono_ns(void)
@@ -307,6 +310,33 @@ static void refresh_stats(struct app *a)
 
 /* ---- scans ---- */
 
+static void want_owner(struct app *a, __u64 cookie, __u32 ino)
+{
+	if (a->n_owners == a->cap_owners) {
+		int cap = a->cap_owners ? a->cap_owners * 2 : 256;
+		struct sock_owner_req *n = realloc(a->owners, (size_t)cap * sizeof(*n));
+
+		if (!n)
+			return;
+		a->owners = n;
+		a->cap_owners = cap;
+	}
+	a->owners[a->n_owners++] = (struct sock_owner_req){ .cookie = cookie, .ino = ino };
+}
+
+/* One /proc walk for all held sockets a scan found without a process. */
+static void resolve_owners(struct app *a)
+{
+	if (!a->n_owners)
+		return;
+	if (sock_owner_resolve("/proc", a->owners, a->n_owners) > 0)
+		for (int i = 0; i < a->n_owners; i++)
+			if (a->owners[i].pid)
+				fw2_set_proc(a->tracker, a->owners[i].cookie, a->owners[i].pid,
+					     a->owners[i].comm);
+	a->n_owners = 0;
+}
+
 struct scan_cb {
 	struct app *a;
 	__u32 inum;
@@ -330,6 +360,8 @@ static void on_scan_rec(void *ctx, const struct fw_scan_rec *r)
 		return;
 	scan_begin_once(c, r->hz);
 	fw2_scan_rec(c->a->tracker, r);
+	if (r->kind == FW_SCAN_FULL && r->ino && fw2_needs_proc(c->a->tracker, r->cookie))
+		want_owner(c->a, r->cookie, r->ino);
 }
 
 static void scan_netns(struct app *a, __u32 inum, int full)
@@ -375,6 +407,7 @@ static void scan_all(struct app *a)
 	for (int i = 0; i < n && !exiting; i++)
 		scan_netns(a, inums[i], 1);
 	free(inums);
+	resolve_owners(a);
 }
 
 static void scan_pending(struct app *a)
@@ -634,6 +667,7 @@ cleanup:
 	metrics_server_stop(a.metrics);
 	sb_free(&a.metrics_text);
 	sb_free(&a.scratch);
+	free(a.owners);
 	if (a.scanner_ready)
 		scanner_free(&a.scanner);
 	fw2_tracker_free(a.tracker);

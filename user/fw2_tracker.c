@@ -685,6 +685,24 @@ void fw2_on_event(struct fw2_tracker *t, const struct fw_event *e)
 	sock_exit(t, idx, close_outcome(e), e->ts_ns);
 }
 
+int fw2_needs_proc(const struct fw2_tracker *t, __u64 cookie)
+{
+	__u32 idx = sock_find(t, cookie);
+
+	return idx != FW2_NIL && t->socks[idx].proc == FW2_NIL;
+}
+
+void fw2_set_proc(struct fw2_tracker *t, __u64 cookie, __u32 pid, const char *comm)
+{
+	__u32 idx = sock_find(t, cookie);
+	char c[FW_COMM_LEN] = "";
+
+	if (idx == FW2_NIL || t->socks[idx].proc != FW2_NIL)
+		return;
+	strncpy(c, comm, FW_COMM_LEN - 1);
+	t->socks[idx].proc = proc_get(t, pid, c);
+}
+
 /* ---- scans ---- */
 
 void fw2_scan_begin(struct fw2_tracker *t, __u32 netns, __u64 start_ns, int fin_timeout_s,
@@ -917,10 +935,16 @@ static void emit_alert(struct fw2_tracker *t, enum fw2_rule rule, int firing,
 	if (p) {
 		fill_alert_details(t, p, now, &a);
 	} else {
+		const struct fw2_peer *top;
+
+		/* Host-wide: examples and processes of the biggest peer. */
+		if (fw2_top_peers(t, &top, 1, 0) == 1)
+			fill_alert_details(t, top, now, &a);
 		a.count = t->held + t->orphaned;
 		a.held = t->held;
 		a.orphaned = t->orphaned;
 		a.oldest_age_ns = fw2_total_oldest_age(t, now);
+		a.fin_timeout_s = -1;
 	}
 	if (t->cb.on_alert)
 		t->cb.on_alert(t->cb.ctx, &a);

@@ -168,6 +168,11 @@ void fw2_scan_begin(struct fw2_tracker *t, __u32 netns, __u64 start_ns, int fin_
 void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r);
 void fw2_scan_end(struct fw2_tracker *t, __u64 end_ns);
 
+/* Sockets found by a scan have no closing process; the caller can look the
+ * holder up by socket inode (/proc/PID/fd) and attach it. */
+int fw2_needs_proc(const struct fw2_tracker *t, __u64 cookie);
+void fw2_set_proc(struct fw2_tracker *t, __u64 cookie, __u32 pid, const char *comm);
+
 /* 1 if the netns has handed-off sockets only a scan can follow. */
 int fw2_netns_needs_scan(const struct fw2_tracker *t, __u32 netns);
 /* Up to max netns inodes that need a follow-up scan. */
