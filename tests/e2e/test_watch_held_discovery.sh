@@ -60,3 +60,19 @@ wait_for 10 has_alert rule=max_age state=resolved peer="$LAB_P1_V4" || fail "max
 pass "resolved when the peer closed"
 spawn_stop fw INT || fail "finwatch did not exit 0"
 "$CHECK" valid "$OUT" || fail "invalid JSON"
+
+# CI smoke mode: a bounded run that exits 3 because an alert fired.
+spawn hold2 "$LAB_P3" "$FWPEER" server --listen "$LAB_P3_V4:5403" --mode hold
+wait_ready hold2
+spawn held2 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P3_V4:5403" --count 3 --how shutdown --hold-sec -1
+wait_ready held2
+rc=0
+"$FINWATCH" --json --duration 2s --exit-on-alert --max-per-peer 2 --peer "$LAB_P3_V4/32" \
+	>"$TEST_TMP/smoke.out" 2>"$TEST_TMP/smoke.err" || rc=$?
+[ "$rc" = 3 ] || fail "--exit-on-alert run exited $rc, want 3"
+grep -q '"final":true' "$TEST_TMP/smoke.out" || fail "no final summary in the --duration run"
+rc=0
+"$FINWATCH" --json --duration 1s --exit-on-alert --max-per-peer 0 --max-age 0 --max-total 0 \
+	>"$TEST_TMP/smoke2.out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || fail "a run without alerts exited $rc, want 0"
+pass "--duration runs end with a summary; --exit-on-alert gives 3 only when an alert fired"
