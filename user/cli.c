@@ -15,7 +15,8 @@ enum {
 	OPT_INTERVAL, OPT_MAX_AGE, OPT_MAX_PER_PEER, OPT_MAX_TOTAL, OPT_SCAN_INTERVAL,
 	OPT_RECONCILE, OPT_GROUP_BY, OPT_EXIT_ON_ALERT, OPT_TOP, OPT_NO_DISCOVERY,
 	OPT_VERSION, OPT_METRICS, OPT_METRICS_FILE, OPT_METRICS_TOP, OPT_OUTPUT, OPT_SYSLOG,
-	OPT_ON_ALERT, OPT_HOOK_TIMEOUT,
+	OPT_ON_ALERT, OPT_HOOK_TIMEOUT, OPT_REAP_AFTER, OPT_REAP_DRY_RUN, OPT_REAP_PEER,
+	OPT_REAP_KIND, OPT_REAP_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -47,6 +48,11 @@ static const struct option long_opts[] = {
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
 	{ "on-alert", required_argument, NULL, OPT_ON_ALERT },
 	{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
+	{ "reap-after", required_argument, NULL, OPT_REAP_AFTER },
+	{ "reap-dry-run", no_argument, NULL, OPT_REAP_DRY_RUN },
+	{ "reap-peer", required_argument, NULL, OPT_REAP_PEER },
+	{ "reap-kind", required_argument, NULL, OPT_REAP_KIND },
+	{ "reap-rate", required_argument, NULL, OPT_REAP_RATE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -67,6 +73,9 @@ void cli_defaults(struct fw_config *cfg)
 	cfg->top = 10;
 	cfg->metrics_top = 20;
 	cfg->hook_timeout_ns = 10 * NS_PER_SEC;
+	/* Orphans already end after tcp_fin_timeout; held ones never do. */
+	cfg->reap_kind = 1;
+	cfg->reap_rate = 10;
 }
 
 int parse_listen_addr(const char *s, struct sockaddr_storage *out)
@@ -124,6 +133,8 @@ void cli_usage(FILE *out)
 	fputs(
 "Usage: finwatch [watch] [OPTIONS]     live FIN_WAIT_2 tracking per peer, alerts\n"
 "       finwatch trace [OPTIONS]       stream every TCP state transition\n"
+"       finwatch doctor [--json]       one-shot report per network namespace: FIN_WAIT_2\n"
+"                                      counts, kernel limits, and what helps\n"
 "\n"
 "Filters (in the kernel unless noted):\n"
 "  -4, --ipv4                 IPv4 only\n"
@@ -167,6 +178,13 @@ void cli_usage(FILE *out)
 "      --on-alert CMD         run CMD (split on spaces, no shell) on every alert\n"
 "                             change: alert JSON on stdin, FINWATCH_* variables\n"
 "      --hook-timeout DUR     kill a hook still running after DUR (default 10s)\n"
+"Reaping (off by default; destroying a socket sends the peer an RST and the\n"
+"peer may lose data it has not read yet):\n"
+"      --reap-after DURATION  destroy sockets in FIN_WAIT_2 longer than DURATION\n"
+"      --reap-dry-run         report what would be destroyed, destroy nothing\n"
+"      --reap-peer CIDR       only sockets to these peers (repeatable)\n"
+"      --reap-kind KIND       held (default), orphaned or all\n"
+"      --reap-rate N          at most N sockets per second (default 10)\n"
 "\n"
 "Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 an alert fired\n"
 "             (with --exit-on-alert).\n"
@@ -175,7 +193,8 @@ void cli_usage(FILE *out)
 "  finwatch --max-per-peer 50 --peer 203.0.113.0/24 --interval 5s\n"
 "  finwatch --json --duration 30s --exit-on-alert    CI smoke run\n"
 "  finwatch trace --rport 443 -4\n"
-"  finwatch trace --json --duration 10s > transitions.jsonl\n",
+"  finwatch trace --json --duration 10s > transitions.jsonl\n"
+"  finwatch --reap-after 10m --reap-peer 203.0.113.0/24 --reap-dry-run\n",
 		out);
 }
 
@@ -251,8 +270,10 @@ int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t er
 			cfg->cmd = FW_CMD_WATCH;
 		else if (!strcmp(argv[1], "trace"))
 			cfg->cmd = FW_CMD_TRACE;
+		else if (!strcmp(argv[1], "doctor"))
+			cfg->cmd = FW_CMD_DOCTOR;
 		else
-			return fail(err, errlen, "unknown command '%s' (use watch or trace)", argv[1]);
+			return fail(err, errlen, "unknown command '%s' (use watch, trace or doctor)", argv[1]);
 		argc--;
 		argv++;
 	}
@@ -378,6 +399,36 @@ int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t er
 				return fail(err, errlen, "--on-alert: invalid command '%s'", arg);
 			cfg->on_alert = arg;
 			break;
+		case OPT_REAP_AFTER:
+			if (parse_duration_ns(arg, &v) || v < NS_PER_SEC)
+				return fail(err, errlen, "--reap-after: invalid duration '%s' (at least 1s, e.g. 10m)", arg);
+			cfg->reap_after_ns = v;
+			break;
+		case OPT_REAP_DRY_RUN:
+			cfg->reap_dry_run = 1;
+			break;
+		case OPT_REAP_PEER:
+			if (cfg->n_reap_peers >= FW_MAX_PEERS)
+				return fail(err, errlen, "--reap-peer: more than %d given", FW_MAX_PEERS);
+			if (parse_cidr(arg, &cfg->reap_peers[cfg->n_reap_peers]))
+				return fail(err, errlen, "--reap-peer: invalid CIDR '%s' (e.g. 203.0.113.0/24)", arg);
+			cfg->n_reap_peers++;
+			break;
+		case OPT_REAP_KIND:
+			if (!strcmp(arg, "held"))
+				cfg->reap_kind = 1;
+			else if (!strcmp(arg, "orphaned"))
+				cfg->reap_kind = 2;
+			else if (!strcmp(arg, "all"))
+				cfg->reap_kind = 3;
+			else
+				return fail(err, errlen, "--reap-kind: invalid kind '%s' (held, orphaned or all)", arg);
+			break;
+		case OPT_REAP_RATE:
+			if (parse_u64(arg, 100000, &v) || v == 0)
+				return fail(err, errlen, "--reap-rate: invalid rate '%s' (1 to 100000 per second)", arg);
+			cfg->reap_rate = v;
+			break;
 		case OPT_HOOK_TIMEOUT:
 			if (parse_duration_ns(arg, &v) || v < 100 * NS_PER_MS)
 				return fail(err, errlen, "--hook-timeout: invalid duration '%s' (at least 100ms)", arg);
@@ -397,8 +448,12 @@ int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t er
 		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
 	if (cfg->output)
 		cfg->json = 1;
-	if (cfg->cmd == FW_CMD_TRACE && (cfg->metrics_enabled || cfg->metrics_file || cfg->on_alert))
-		return fail(err, errlen, "--metrics, --metrics-file and --on-alert apply to watch mode, not trace");
+	if (cfg->cmd != FW_CMD_WATCH && (cfg->metrics_enabled || cfg->metrics_file || cfg->on_alert ||
+					 cfg->reap_after_ns || cfg->output || cfg->syslog))
+		return fail(err, errlen, "--metrics, --metrics-file, --on-alert, --output, --syslog and "
+			    "--reap-* apply to watch mode only");
+	if (!cfg->reap_after_ns && (cfg->reap_dry_run || cfg->n_reap_peers))
+		return fail(err, errlen, "--reap-dry-run and --reap-peer need --reap-after DURATION");
 	return 0;
 }
 

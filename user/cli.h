@@ -13,7 +13,7 @@
 
 #define FW_MAX_PEERS 32
 
-enum fw_cmd { FW_CMD_WATCH = 0, FW_CMD_TRACE };
+enum fw_cmd { FW_CMD_WATCH = 0, FW_CMD_TRACE, FW_CMD_DOCTOR };
 
 enum fw_group_by {
 	FW_GROUP_ADDR = 0,     /* (netns, remote address) */
@@ -56,6 +56,13 @@ struct fw_config {
 	int syslog;
 	const char *on_alert;        /* command line, split on spaces, no shell */
 	uint64_t hook_timeout_ns;
+	/* reaping (off unless reap_after_ns) */
+	uint64_t reap_after_ns;
+	int reap_dry_run;
+	int reap_kind;               /* FW2_KIND_* mask: 1 held, 2 orphaned */
+	uint64_t reap_rate;          /* kills per second at most */
+	struct cidr reap_peers[FW_MAX_PEERS];
+	int n_reap_peers;
 };
 
 /* Exit codes (documented in README and --help). */

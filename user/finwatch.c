@@ -22,7 +22,9 @@
 #include "hooks.h"
 #include "json_writer.h"
 #include "metrics.h"
+#include "parse.h"
 #include "metrics_http.h"
+#include "reaper.h"
 #include "scan.h"
 #include "sock_owner.h"
 #include "trace_fmt.h"
@@ -61,6 +63,7 @@ struct app {
 	struct strbuf metrics_text;
 	struct hook_runner *hooks;
 	struct strbuf scratch;        /* JSON of one alert for hooks/syslog */
+	struct reaper *reaper;
 	struct sock_owner_req *owners; /* held sockets found without a process */
 	int n_owners, cap_owners;
 };
@@ -262,6 +265,50 @@ static void unfollow_cb(void *ctx, __u64 cookie)
 
 static void refresh_stats(struct app *a);
 
+/* Every reap attempt is an event: JSON, a text line, syslog. */
+static void on_reaped(void *ctx, const struct fw2_candidate *c, const char *result, int err)
+{
+	struct app *a = ctx;
+	char peer[80], sa[48], da[48], comm[FW_COMM_LEN + 1] = "-";
+
+	fw2_peer_str(c->peer, peer, sizeof(peer));
+	format_addr(c->family, c->saddr, sa, sizeof(sa));
+	format_addr(c->family, c->daddr, da, sizeof(da));
+	if (c->pid)
+		text_comm(comm, sizeof(comm), c->comm);
+	if (a->cfg->json) {
+		json_record_begin(&a->jw, "reaped", mono_ns());
+		jw_string_field(&a->jw, "peer", peer);
+		jw_uint_field(&a->jw, "netns", c->netns);
+		json_socket_fields(&a->jw, c->family, c->saddr, c->sport, c->daddr, c->dport);
+		jw_uint_field(&a->jw, "cookie", c->cookie);
+		jw_double_field(&a->jw, "age_s", (double)c->age_ns / 1e9);
+		jw_string_field(&a->jw, "kind", c->orphaned ? "orphaned" : "held");
+		jw_bool_field(&a->jw, "timewait", c->timewait);
+		if (c->pid) {
+			jw_uint_field(&a->jw, "pid", c->pid);
+			json_comm_field(&a->jw, "comm", c->comm);
+		} else {
+			jw_null_field(&a->jw, "pid");
+			jw_null_field(&a->jw, "comm");
+		}
+		jw_string_field(&a->jw, "result", result);
+		if (err)
+			jw_string_field(&a->jw, "error", strerror(-err));
+		jw_end_object(&a->jw);
+		end_line(a);
+	} else {
+		printf("REAPED%s %s:%u -> %s:%u peer=%s netns=%u age=%.1fs kind=%s holder=%s[%u] result=%s%s%s\n",
+		       strcmp(result, "dry_run") ? "" : " (dry run, not destroyed)",
+		       sa, c->sport, da, c->dport, peer, c->netns, (double)c->age_ns / 1e9,
+		       c->orphaned ? "orphaned" : "held", comm, c->pid, result, err ? ": " : "",
+		       err ? strerror(-err) : "");
+	}
+	if (a->cfg->syslog)
+		syslog(LOG_WARNING, "reaped %s:%u -> %s:%u age=%.1fs kind=%s pid=%u result=%s", sa, c->sport,
+		       da, c->dport, (double)c->age_ns / 1e9, c->orphaned ? "orphaned" : "held", c->pid, result);
+}
+
 static void hook_report(void *ctx, const char *msg)
 {
 	fprintf(stderr, "finwatch: %s\n", msg);
@@ -274,7 +321,8 @@ static void publish_metrics(struct app *a, __u64 now)
 	if (!a->metrics && !a->cfg->metrics_file)
 		return;
 	refresh_stats(a);
-	if (metrics_render(&a->metrics_text, a->tracker, &a->st, a->cfg->metrics_top, now, 0, 0))
+	if (metrics_render(&a->metrics_text, a->tracker, &a->st, a->cfg->metrics_top, now,
+			   reaper_ok(a->reaper), reaper_failed(a->reaper)))
 		return;
 	if (a->metrics)
 		metrics_server_publish(a->metrics, &a->metrics_text);
@@ -490,7 +538,7 @@ static int run_loop(struct app *a)
 	__u64 now = mono_ns();
 	__u64 deadline = cfg->duration_ns ? a->t0_ns + cfg->duration_ns : 0;
 	__u64 next_tick = now, next_follow = now + cfg->scan_interval_ns;
-	__u64 next_summary = now + cfg->interval_ns, next_publish = now;
+	__u64 next_summary = now + cfg->interval_ns, next_publish = now, next_reap = now;
 	__u64 next_reconcile = cfg->reconcile_ns ? now + cfg->reconcile_ns : UINT64_MAX;
 	int watch = cfg->cmd == FW_CMD_WATCH;
 	char msg[256];
@@ -518,6 +566,10 @@ static int run_loop(struct app *a)
 			if (now >= next_tick) {
 				fw2_tick(a->tracker, now);
 				next_tick = now + TICK_NS;
+			}
+			if (a->reaper && now >= next_reap) {
+				reaper_run(a->reaper, a->tracker, &a->scanner, now, on_reaped, a);
+				next_reap = now + TICK_NS;
 			}
 			if (now >= next_publish) {
 				publish_metrics(a, now);
@@ -632,6 +684,28 @@ int main(int argc, char **argv)
 				goto cleanup;
 			}
 		}
+		if (cfg.reap_after_ns) {
+			char d[32];
+
+			if (!a.scanner_ready) {
+				report_error(&a, "--reap-after needs the iter/tcp scanner, which failed to start");
+				goto cleanup;
+			}
+			a.reaper = reaper_new(&cfg);
+			if (!a.reaper) {
+				report_error(&a, "out of memory creating the reaper");
+				goto cleanup;
+			}
+			format_duration(d, sizeof(d), cfg.reap_after_ns);
+			fprintf(stderr, "finwatch: %s: %s FIN_WAIT_2 sockets older than %s (%s, %s, at most "
+				"%llu/s). Destroying a socket sends the peer an RST; the peer may lose data "
+				"it has not read. The holding process sees ECONNABORTED on its next call.\n",
+				cfg.reap_dry_run ? "REAP DRY RUN" : "REAPING ENABLED",
+				cfg.reap_dry_run ? "would destroy" : "destroying", d,
+				cfg.reap_kind == 1 ? "held only" : cfg.reap_kind == 2 ? "orphaned only" : "held and orphaned",
+				cfg.n_reap_peers ? "listed peers only" : "any peer",
+				(unsigned long long)cfg.reap_rate);
+		}
 		if (cfg.on_alert) {
 			/* At most 4 at once; 256 waiting before any is dropped. */
 			a.hooks = hook_new(cfg.on_alert, cfg.hook_timeout_ns, 4, 256);
@@ -690,6 +764,7 @@ cleanup:
 		hook_free(a.hooks, cfg.hook_timeout_ns < 2 * NS_PER_SEC ? cfg.hook_timeout_ns : 2 * NS_PER_SEC);
 	}
 	metrics_server_stop(a.metrics);
+	reaper_free(a.reaper);
 	sb_free(&a.metrics_text);
 	sb_free(&a.scratch);
 	free(a.owners);

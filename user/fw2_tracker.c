@@ -26,6 +26,9 @@ struct fw2_tracker {
 	struct fw2_callbacks cb;
 
 	struct fw2_sock *socks;
+	/* Remote addresses, parallel to socks, only when peers are prefixes
+	 * (otherwise the peer key is the address): reaping needs them. */
+	__u8 (*raddrs)[16];
 	__u32 socks_cap, socks_used, sock_free, n_socks, max_socks;
 	__u32 *sock_buckets;
 	__u32 sock_nbuckets;
@@ -37,6 +40,10 @@ struct fw2_tracker {
 
 	struct fw2_proc *procs;
 	__u32 procs_cap, procs_used, proc_free;
+
+	/* Local addresses, interned: a host has few, sockets keep an index. */
+	struct { __u8 addr[16]; __u32 refs; } *laddrs;
+	__u32 laddrs_cap, laddrs_used;
 
 	struct netns_info *ns;
 	__u32 n_ns, ns_cap;
@@ -193,6 +200,43 @@ static void proc_put(struct fw2_tracker *t, __u32 idx)
 		t->procs[idx].pid = t->proc_free;   /* free-list link */
 		t->proc_free = idx;
 	}
+}
+
+/* ---- local addresses ---- */
+
+static __u32 laddr_get(struct fw2_tracker *t, const __u8 *addr)
+{
+	__u32 free_idx = FW2_NIL;
+
+	for (__u32 i = 0; i < t->laddrs_used; i++) {
+		if (t->laddrs[i].refs && !memcmp(t->laddrs[i].addr, addr, 16)) {
+			t->laddrs[i].refs++;
+			return i;
+		}
+		if (!t->laddrs[i].refs && free_idx == FW2_NIL)
+			free_idx = i;
+	}
+	if (free_idx == FW2_NIL) {
+		if (t->laddrs_used == t->laddrs_cap) {
+			__u32 cap = t->laddrs_cap ? t->laddrs_cap * 2 : 8;
+			void *n = realloc(t->laddrs, cap * sizeof(*t->laddrs));
+
+			if (!n)
+				return FW2_NIL;
+			t->laddrs = n;
+			t->laddrs_cap = cap;
+		}
+		free_idx = t->laddrs_used++;
+	}
+	memcpy(t->laddrs[free_idx].addr, addr, 16);
+	t->laddrs[free_idx].refs = 1;
+	return free_idx;
+}
+
+static void laddr_put(struct fw2_tracker *t, __u32 idx)
+{
+	if (idx != FW2_NIL && idx < t->laddrs_used && t->laddrs[idx].refs)
+		t->laddrs[idx].refs--;
 }
 
 /* ---- peers ---- */
@@ -415,7 +459,7 @@ static void list_unlink(struct fw2_tracker *t, struct fw2_peer *p, __u32 idx)
 }
 
 static __u32 sock_add(struct fw2_tracker *t, __u64 cookie, __u32 peer, __u64 enter_ns, __u16 sport,
-		      __u16 dport, int orphaned, __u8 flags)
+		      __u16 dport, int orphaned, __u8 flags, const __u8 *daddr)
 {
 	__u32 idx;
 
@@ -436,6 +480,15 @@ static __u32 sock_add(struct fw2_tracker *t, __u64 cookie, __u32 peer, __u64 ent
 				return FW2_NIL;
 			}
 			t->socks = n;
+			if (t->raddrs) {
+				void *r = realloc(t->raddrs, (size_t)cap * sizeof(*t->raddrs));
+
+				if (!r) {
+					t->ctr.capacity_drops++;
+					return FW2_NIL;
+				}
+				t->raddrs = r;
+			}
 			t->socks_cap = cap;
 		}
 		idx = t->socks_used++;
@@ -447,10 +500,13 @@ static __u32 sock_add(struct fw2_tracker *t, __u64 cookie, __u32 peer, __u64 ent
 	s->enter_ns = enter_ns;
 	s->peer = peer;
 	s->proc = FW2_NIL;
+	s->laddr = FW2_NIL;
 	s->sport = sport;
 	s->dport = dport;
 	s->state = FW2_FULL;
 	s->flags = flags | (orphaned ? FW2_F_ORPHANED : 0);
+	if (t->raddrs)
+		memcpy(t->raddrs[idx], daddr, 16);
 	__u32 h = hash64(cookie) & (t->sock_nbuckets - 1);
 	s->hnext = t->sock_buckets[h];
 	t->sock_buckets[h] = idx;
@@ -542,6 +598,7 @@ static void sock_exit(struct fw2_tracker *t, __u32 idx, enum fw2_outcome o, __u6
 	list_unlink(t, p, idx);
 	peer_count(t, p, orphaned, -1);
 	proc_put(t, s->proc);
+	laddr_put(t, s->laddr);
 
 	__u32 *pp = &t->sock_buckets[hash64(s->cookie) & (t->sock_nbuckets - 1)];
 
@@ -573,7 +630,10 @@ struct fw2_tracker *fw2_tracker_new(const struct fw_config *cfg, const struct fw
 	t->peers_cap = 64;
 	t->peers = malloc(t->peers_cap * sizeof(*t->peers));
 	t->sock_free = t->peer_free = t->proc_free = FW2_NIL;
-	if (!t->socks || !t->peers || rehash_socks(t, 1024) || rehash_peers(t, 64)) {
+	if (cfg->group_by == FW_GROUP_PREFIX)
+		t->raddrs = malloc(t->socks_cap * sizeof(*t->raddrs));
+	if (!t->socks || !t->peers || rehash_socks(t, 1024) || rehash_peers(t, 64) ||
+	    (cfg->group_by == FW_GROUP_PREFIX && !t->raddrs)) {
 		fw2_tracker_free(t);
 		return NULL;
 	}
@@ -585,10 +645,12 @@ void fw2_tracker_free(struct fw2_tracker *t)
 	if (!t)
 		return;
 	free(t->socks);
+	free(t->raddrs);
 	free(t->sock_buckets);
 	free(t->peers);
 	free(t->peer_buckets);
 	free(t->procs);
+	free(t->laddrs);
 	free(t->ns);
 	free(t);
 }
@@ -631,12 +693,14 @@ void fw2_on_event(struct fw2_tracker *t, const struct fw_event *e)
 				return;
 			}
 			idx = sock_add(t, e->cookie, peer, e->ts_ns, e->sport, e->dport,
-				       !!(e->flags & FW_EVF_ORPHANED), 0);
+				       !!(e->flags & FW_EVF_ORPHANED), 0, e->daddr);
 			if (idx == FW2_NIL)
 				return;
 		}
 		if ((e->flags & FW_EVF_CLOSER) && t->socks[idx].proc == FW2_NIL)
 			t->socks[idx].proc = proc_get(t, e->pid, e->comm);
+		if (t->socks[idx].laddr == FW2_NIL)
+			t->socks[idx].laddr = laddr_get(t, e->saddr);
 		return;
 	}
 	if (e->oldstate != FW_TCP_FIN_WAIT2)
@@ -703,6 +767,73 @@ void fw2_set_proc(struct fw2_tracker *t, __u64 cookie, __u32 pid, const char *co
 	t->socks[idx].proc = proc_get(t, pid, c);
 }
 
+/* ---- reaping ---- */
+
+int fw2_reap_candidates(const struct fw2_tracker *t, __u64 now, __u64 min_age, int kind_mask,
+			int (*allow)(void *ctx, const struct fw2_peer *p, const __u8 *daddr), void *ctx,
+			struct fw2_candidate *out, int max)
+{
+	int n = 0;
+
+	for (__u32 pi = 0; pi < t->peers_used && n < max; pi++) {
+		const struct fw2_peer *p = &t->peers[pi];
+
+		if (!p->in_use || p->head == FW2_NIL)
+			continue;
+		/* Oldest first: stop at the first socket that is too young. */
+		for (__u32 i = p->head; i != FW2_NIL && n < max; i = t->socks[i].next) {
+			const struct fw2_sock *s = &t->socks[i];
+			int orph = !!(s->flags & FW2_F_ORPHANED);
+			struct fw2_candidate *c;
+
+			if (now <= s->enter_ns || now - s->enter_ns <= min_age)
+				break;
+			if (!(kind_mask & (orph ? FW2_KIND_ORPHANED : FW2_KIND_HELD)) ||
+			    (s->flags & FW2_F_REAPED))
+				continue;
+			if (allow && !allow(ctx, p, t->raddrs ? t->raddrs[i] : p->addr))
+				continue;
+			/* Without the local address the kernel cannot find it. */
+			if (s->laddr == FW2_NIL || s->state == FW2_TW_PENDING)
+				continue;
+			c = &out[n++];
+			memset(c, 0, sizeof(*c));
+			c->cookie = s->cookie;
+			c->age_ns = now - s->enter_ns;
+			c->netns = p->netns;
+			c->family = p->family;
+			c->sport = s->sport;
+			c->dport = s->dport;
+			memcpy(c->saddr, t->laddrs[s->laddr].addr, 16);
+			c->orphaned = orph;
+			c->timewait = s->state == FW2_TW;
+			c->peer = p;
+			if (s->proc != FW2_NIL) {
+				c->pid = t->procs[s->proc].pid;
+				memcpy(c->comm, t->procs[s->proc].comm, FW_COMM_LEN);
+			}
+			memcpy(c->daddr, t->raddrs ? t->raddrs[i] : p->addr, 16);
+		}
+	}
+	return n;
+}
+
+void fw2_mark_reaped(struct fw2_tracker *t, __u64 cookie)
+{
+	__u32 idx = sock_find(t, cookie);
+
+	if (idx != FW2_NIL)
+		t->socks[idx].flags |= FW2_F_REAPED;
+}
+
+void fw2_mark_killed(struct fw2_tracker *t, __u64 cookie, __u64 now)
+{
+	__u32 idx = sock_find(t, cookie);
+
+	if (idx != FW2_NIL)
+		sock_exit(t, idx, FW2_OUT_KILLED, now);
+}
+
 /* ---- scans ---- */
 
 void fw2_scan_begin(struct fw2_tracker *t, __u32 netns, __u64 start_ns, int fin_timeout_s,
@@ -762,7 +893,7 @@ void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)
 			if (peer == FW2_NIL)
 				return;
 			idx = sock_add(t, r->cookie, peer, r->now_ns - age, r->sport, r->dport, 1,
-				       FW2_F_DISCOVERED | FW2_F_LOWER_BOUND);
+				       FW2_F_DISCOVERED | FW2_F_LOWER_BOUND, r->daddr);
 			if (idx == FW2_NIL)
 				return;
 			t->ctr.discovered++;
@@ -773,6 +904,8 @@ void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)
 		}
 		struct fw2_sock *s = &t->socks[idx];
 
+		if (s->laddr == FW2_NIL)
+			s->laddr = laddr_get(t, r->saddr);
 		sock_set_orphaned(t, s, 1);
 		sock_set_state(t, s, FW2_TW);
 		s->aux_ns = expiry_ns;
@@ -790,13 +923,15 @@ void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)
 		if (peer == FW2_NIL)
 			return;
 		idx = sock_add(t, r->cookie, peer, r->now_ns - age, r->sport, r->dport,
-			       !!(r->flags & FW_EVF_ORPHANED), FW2_F_DISCOVERED | FW2_F_LOWER_BOUND);
+			       !!(r->flags & FW_EVF_ORPHANED), FW2_F_DISCOVERED | FW2_F_LOWER_BOUND, r->daddr);
 		if (idx == FW2_NIL)
 			return;
 		t->ctr.discovered++;
 	}
 	struct fw2_sock *s = &t->socks[idx];
 
+	if (s->laddr == FW2_NIL)
+		s->laddr = laddr_get(t, r->saddr);
 	sock_set_orphaned(t, s, !!(r->flags & FW_EVF_ORPHANED));
 	s->scan_gen = t->scan_gen;
 }
@@ -1098,7 +1233,8 @@ int fw2_top_peers(const struct fw2_tracker *t, const struct fw2_peer **out, int 
 
 size_t fw2_memory_bytes(const struct fw2_tracker *t)
 {
-	return (size_t)t->socks_cap * sizeof(struct fw2_sock) + (size_t)t->sock_nbuckets * 4 +
+	return (size_t)t->socks_cap * (sizeof(struct fw2_sock) + (t->raddrs ? 16 : 0)) +
+	       (size_t)t->sock_nbuckets * 4 +
 	       (size_t)t->peers_cap * sizeof(struct fw2_peer) + (size_t)t->peer_nbuckets * 4 +
 	       (size_t)t->procs_cap * sizeof(struct fw2_proc) + t->ns_cap * sizeof(struct netns_info);
 }

@@ -43,6 +43,7 @@ enum fw2_sock_state {
 #define FW2_F_ORPHANED 0x01
 #define FW2_F_DISCOVERED 0x02   /* found by a scan: enter_ns is an estimate */
 #define FW2_F_LOWER_BOUND 0x04  /* ... and only a lower bound of the age */
+#define FW2_F_REAPED 0x08       /* a reap was attempted or reported: not again */
 
 struct fw2_sock {
 	__u64 cookie;
@@ -52,6 +53,7 @@ struct fw2_sock {
 	__u32 prev, next;       /* the peer's list, oldest first */
 	__u32 hnext;            /* cookie hash chain */
 	__u32 proc;             /* index into the process table, or FW2_NIL */
+	__u32 laddr;            /* index into the local address table, or FW2_NIL */
 	__u16 sport, dport;
 	__u8 state;             /* enum fw2_sock_state */
 	__u8 flags;
@@ -172,6 +174,36 @@ void fw2_scan_end(struct fw2_tracker *t, __u64 end_ns);
  * holder up by socket inode (/proc/PID/fd) and attach it. */
 int fw2_needs_proc(const struct fw2_tracker *t, __u64 cookie);
 void fw2_set_proc(struct fw2_tracker *t, __u64 cookie, __u32 pid, const char *comm);
+
+/* A socket old enough to reap, with what a kill needs (the 4-tuple, the
+ * cookie the kernel checks, the netns) and what the report says. */
+struct fw2_candidate {
+	__u64 cookie;
+	__u64 age_ns;
+	__u32 netns;
+	__u16 family;
+	__u16 sport, dport;
+	__u8 saddr[16], daddr[16];
+	int orphaned;
+	int timewait;               /* a timewait mini-socket (no state event when killed) */
+	__u32 pid;
+	char comm[FW_COMM_LEN];
+	const struct fw2_peer *peer;
+};
+
+#define FW2_KIND_HELD 1
+#define FW2_KIND_ORPHANED 2
+
+/* Up to max sockets in FIN_WAIT_2 for longer than min_age_ns whose kind is
+ * in kind_mask and whose peer passes allow() (NULL: all), oldest first per
+ * peer. Cost: O(peers + result). */
+int fw2_reap_candidates(const struct fw2_tracker *t, __u64 now_ns, __u64 min_age_ns, int kind_mask,
+			int (*allow)(void *ctx, const struct fw2_peer *p, const __u8 *daddr), void *ctx,
+			struct fw2_candidate *out, int max);
+/* A reap attempt (or dry-run report) was made: never a candidate again. */
+void fw2_mark_reaped(struct fw2_tracker *t, __u64 cookie);
+/* A timewait socket we destroyed: no event will announce it. */
+void fw2_mark_killed(struct fw2_tracker *t, __u64 cookie, __u64 now_ns);
 
 /* 1 if the netns has handed-off sockets only a scan can follow. */
 int fw2_netns_needs_scan(const struct fw2_tracker *t, __u32 netns);

@@ -63,37 +63,61 @@ static int read_fin_timeout(void)
 	return atoi(b);
 }
 
+int scanner_in_netns(struct fw_scanner *sc, __u32 inum, int (*fn)(void *ctx), void *ctx)
+{
+	int ns_fd, ret;
+
+	if (inum == sc->self_inum)
+		return fn(ctx);
+	ns_fd = netns_open(&sc->nsset, inum);
+	if (ns_fd < 0)
+		return ns_fd;
+	if (setns(ns_fd, CLONE_NEWNET)) {
+		ret = -errno;
+		close(ns_fd);
+		return ret;
+	}
+	ret = fn(ctx);
+	/* Failing to return would leave every later socket in the wrong
+	 * namespace: nothing sensible can continue. */
+	if (setns(sc->self_fd, CLONE_NEWNET)) {
+		fprintf(stderr, "finwatch: cannot return to the original network namespace: %s\n",
+			strerror(errno));
+		abort();
+	}
+	close(ns_fd);
+	return ret;
+}
+
+struct iter_open {
+	struct fw_scanner *sc;
+	int *fin_timeout_s;
+};
+
+/* Inside the namespace: the iterator walks the namespace it is created in,
+ * and /proc/sys/net resolves to the reader's namespace. */
+static int open_iter(void *ctx)
+{
+	struct iter_open *io = ctx;
+	int fd;
+
+	*io->fin_timeout_s = read_fin_timeout();
+	fd = bpf_iter_create(bpf_link__fd(io->sc->link));
+	return fd < 0 ? -errno : fd;
+}
+
 int scanner_scan(struct fw_scanner *sc, __u32 inum, scan_rec_fn fn, void *ctx, int *fin_timeout_s)
 {
+	struct iter_open io = { sc, fin_timeout_s };
 	struct timespec t0, t1;
-	int ns_fd = -1, iter_fd, err = 0;
+	int iter_fd, err = 0;
 	size_t have = 0;
-	int foreign = inum != sc->self_inum;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	*fin_timeout_s = -1;
-	if (foreign) {
-		ns_fd = netns_open(&sc->nsset, inum);
-		if (ns_fd < 0)
-			return ns_fd;
-		if (setns(ns_fd, CLONE_NEWNET)) {
-			err = -errno;
-			close(ns_fd);
-			return err;
-		}
-	}
-	*fin_timeout_s = read_fin_timeout();
-	/* The iterator walks the namespace it is created in. */
-	iter_fd = bpf_iter_create(bpf_link__fd(sc->link));
+	iter_fd = scanner_in_netns(sc, inum, open_iter, &io);
 	if (iter_fd < 0)
-		err = -errno;
-	if (foreign) {
-		if (setns(sc->self_fd, CLONE_NEWNET) && !err)
-			err = -errno;
-		close(ns_fd);
-	}
-	if (iter_fd < 0)
-		return err;
+		return iter_fd;
 
 	for (;;) {
 		ssize_t n = read(iter_fd, sc->buf + have, SCAN_BUF - have);

@@ -33,4 +33,9 @@ void scanner_free(struct fw_scanner *sc);
  */
 int scanner_scan(struct fw_scanner *sc, __u32 inum, scan_rec_fn fn, void *ctx, int *fin_timeout_s);
 
+/* Runs fn(ctx) with the calling thread in network namespace inum and
+ * returns its result; sockets fn creates belong to that namespace.
+ * -ENOENT if the namespace is gone. */
+int scanner_in_netns(struct fw_scanner *sc, __u32 inum, int (*fn)(void *ctx), void *ctx);
+
 #endif

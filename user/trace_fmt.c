@@ -58,13 +58,11 @@ void json_comm_field(struct json_writer *jw, const char *name, const char *comm)
 	jw_string_len(jw, comm, strnlen(comm, FW_COMM_LEN));
 }
 
-/* Printable form of a comm for the terminal: control bytes would let a
- * process name rewrite the operator's screen. */
-static void text_comm(char *dst, size_t len, const char *comm)
+void text_comm(char *dst, size_t len, const char *comm)
 {
 	size_t j = 0;
 
-	for (size_t i = 0; i < FW_COMM_LEN && comm[i] && j + 1 < len; i++) {
+	for (size_t i = 0; comm && i < FW_COMM_LEN && comm[i] && j + 1 < len; i++) {
 		unsigned char ch = comm[i];
 
 		dst[j++] = (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;

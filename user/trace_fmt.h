@@ -28,6 +28,11 @@ void trace_print_json(struct json_writer *jw, const struct fw_event *e);
  * addresses as text. */
 void json_socket_fields(struct json_writer *jw, __u16 family, const __u8 *saddr, __u16 sport,
 			const __u8 *daddr, __u16 dport);
+/* Printable form of a comm for the terminal (control bytes would let a
+ * process name rewrite the operator's screen): other bytes become '?'.
+ * comm may be NULL; it is not always NUL-terminated. */
+void text_comm(char *dst, size_t len, const char *comm);
+
 /* comm may hold any byte and is not always NUL-terminated. */
 void json_comm_field(struct json_writer *jw, const char *name, const char *comm);
 

@@ -14,18 +14,6 @@ static void age_text(char *buf, size_t len, __u64 ns, int lower_bound)
 	snprintf(buf, len, "%s%s", lower_bound ? ">=" : "", d);
 }
 
-static void text_comm(char *dst, size_t len, const char *comm)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; comm && i < FW_COMM_LEN && comm[i] && j + 1 < len; i++) {
-		unsigned char ch = comm[i];
-
-		dst[j++] = (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;
-	}
-	dst[j] = '\0';
-}
-
 const char *fw2_alert_advice(const struct fw2_alert *a, char *buf, size_t len)
 {
 	size_t off = 0;

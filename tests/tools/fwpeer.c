@@ -123,7 +123,8 @@ static void usage(void)
 "      writes a few bytes on each and ends it with --how (default close), prints\n"
 "      'ready', keeps the remaining fds for S seconds (default 0, -1: until\n"
 "      SIGTERM/SIGINT) and exits 0. With --how shutdown it closes a socket when\n"
-"      the peer closes it and prints 'peer_closed TOTAL' ('peer_reset TOTAL' on RST).\n"
+"      the peer closes it and prints 'peer_closed TOTAL' ('peer_reset TOTAL' on RST,\n"
+"      'aborted TOTAL' when the socket is destroyed locally).\n"
 "  fwpeer churn --connect ADDR:PORT --count N [--bind-prefix A.B.C.D/LEN]\n"
 "               [--how close|rst] [--comm NAME] [--interval-ms MS]\n"
 "      prints 'pid PID', connects, writes and closes N times (source addresses\n"
@@ -722,7 +723,7 @@ static int cmd_client(int argc, char **argv)
 	out("ready");
 
 	int64_t end = hold < 0 ? -1 : now_ms() + hold * 1000;
-	long closed = 0, reset = 0;
+	long closed = 0, reset = 0, aborted = 0;
 	char buf[4096];
 
 	while (hold != 0) {
@@ -749,6 +750,9 @@ static int cmd_client(int argc, char **argv)
 				out("peer_closed %ld", ++closed);
 			} else if (errno == ECONNRESET || errno == EPIPE) {
 				out("peer_reset %ld", ++reset);
+			} else if (errno == ECONNABORTED) {
+				/* destroyed locally (ss -K, finwatch reaping) */
+				out("aborted %ld", ++aborted);
 			} else {
 				fprintf(stderr, "fwpeer client: connection %ld: %s\n", i - 1,
 					strerror(errno));
