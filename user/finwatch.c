@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "parse.h"
 #include "metrics_http.h"
+#include "doctor.h"
 #include "reaper.h"
 #include "scan.h"
 #include "sock_owner.h"
@@ -657,7 +658,7 @@ int main(int argc, char **argv)
 		report_error(&a, msg);
 		goto cleanup;
 	}
-	if (cfg.cmd == FW_CMD_WATCH) {
+	if (cfg.cmd == FW_CMD_WATCH || cfg.cmd == FW_CMD_DOCTOR) {
 		struct fw2_callbacks cb = { .on_exit = on_exit_cb, .on_alert = on_alert_cb,
 					    .follow = follow_cb, .unfollow = unfollow_cb, .ctx = &a };
 
@@ -715,6 +716,16 @@ int main(int argc, char **argv)
 				goto cleanup;
 			}
 		}
+	}
+
+	if (cfg.cmd == FW_CMD_DOCTOR) {
+		if (!a.scanner_ready)
+			goto cleanup;
+		/* Only the report: no follow-ups, no hooks, no alerts. */
+		scan_all(&a);
+		err = doctor_run(&cfg, &a.scanner, a.tracker, &a.jw, mono_ns());
+		ret = err ? FW_EXIT_RUNTIME : FW_EXIT_OK;
+		goto cleanup;
 	}
 
 	signal(SIGINT, on_signal);

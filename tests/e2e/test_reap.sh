@@ -27,6 +27,26 @@ wait_ready h3
 wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 12 || fail "setup: $(ss_count "$LAB_HOST" fin-wait-2) FIN_WAIT_2"
 cw() { ip netns exec "$1" ss -Htan state close-wait | wc -l; }
 
+# finwatch doctor: the lab's host namespace, its counts, knobs and advice.
+NS=$(stat -Lc %i "$LAB_HOST_NSPATH")
+ip netns exec "$LAB_HOST" sysctl -qw net.ipv4.tcp_fin_timeout=45
+"$FINWATCH" doctor --json >"$TEST_TMP/doctor.out" || fail "doctor failed"
+python3 - "$TEST_TMP/doctor.out" "$NS" <<'PY' || fail "doctor report wrong: $(cat "$TEST_TMP/doctor.out")"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+r = [x for x in recs if x["type"] == "doctor" and x["netns"] == int(sys.argv[2])]
+assert len(r) == 1, r
+r = r[0]
+assert (r["held"], r["orphaned"]) == (10, 2), (r["held"], r["orphaned"])
+assert r["tcp_fin_timeout"] == 45 and r["sock_destroy"] == "supported", r
+assert r["tcp_max_tw_buckets"] > 0 and r["tcp_max_orphans"] > 0, r
+adv = " ".join(r["advice"])
+assert "tcp_fin_timeout does not" in adv and "tcp_fin_timeout=45s" in adv, adv
+PY
+"$FINWATCH" doctor >"$TEST_TMP/doctor.txt" || fail "doctor (text) failed"
+grep -q "netns $NS" "$TEST_TMP/doctor.txt" || fail "doctor text lacks the lab namespace"
+pass "doctor: lab netns with 10 held / 2 orphaned, tcp_fin_timeout=45, destroy supported, advice"
+
 run_fw() { # NAME ARGS...: a bounded run of finwatch
 	local name=$1
 	shift

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "doctor.h"
+#include "parse.h"
+#include "sock_destroy.h"
+#include "trace_fmt.h"
+
+#define DOCTOR_TOP 10
+
+struct ns_facts {
+	long fin_timeout, max_orphans, max_tw_buckets;
+	long inuse, orphans, tw;
+	int destroy;            /* 1 supported, 0 not, -1 unknown */
+};
+
+static long read_long(const char *path)
+{
+	char b[64] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	return n > 0 ? strtol(b, NULL, 10) : -1;
+}
+
+/* Runs inside the namespace: /proc/sys/net and /proc/thread-self/net are
+ * the reader's namespace's. */
+static int gather(void *ctx)
+{
+	struct ns_facts *f = ctx;
+	char line[256];
+	FILE *s;
+	int fd;
+
+	f->fin_timeout = read_long("/proc/sys/net/ipv4/tcp_fin_timeout");
+	f->max_orphans = read_long("/proc/sys/net/ipv4/tcp_max_orphans");
+	f->max_tw_buckets = read_long("/proc/sys/net/ipv4/tcp_max_tw_buckets");
+	f->inuse = f->orphans = f->tw = -1;
+	s = fopen("/proc/thread-self/net/sockstat", "re");
+	if (s) {
+		while (fgets(line, sizeof(line), s))
+			if (sscanf(line, "TCP: inuse %ld orphan %ld tw %ld", &f->inuse, &f->orphans, &f->tw) == 3)
+				break;
+		fclose(s);
+	}
+	/* A destroy of a socket that cannot exist: ENOENT means the kernel
+	 * supports it, EOPNOTSUPP that it was built without. */
+	f->destroy = -1;
+	fd = sock_destroy_open();
+	if (fd >= 0) {
+		struct sock_id id = { .family = 2, .sport = 1, .dport = 1, .cookie = 1 };
+		int err;
+
+		id.saddr[0] = 127;
+		id.daddr[0] = 127;
+		err = sock_destroy(fd, &id);
+		f->destroy = err == -EOPNOTSUPP ? 0 : (err == -ENOENT || err == 0 || err == -ESTALE) ? 1 : -1;
+		close(fd);
+	}
+	return 0;
+}
+
+static int advice(const struct ns_facts *f, __u32 held, __u32 orphaned, const char *out[], int max)
+{
+	static char buf[4][320];
+	int n = 0;
+
+	if (held && n < max) {
+		snprintf(buf[n], sizeof(buf[n]), "%u held FIN_WAIT_2 socket(s): their applications called "
+			 "shutdown() and keep the fd; no kernel timeout applies (tcp_fin_timeout does not). "
+			 "Fix the application, or reap them with finwatch --reap-after (sends RST: the peer "
+			 "may lose unread data).", held);
+		out[n] = buf[n];
+		n++;
+	}
+	if (orphaned && n < max) {
+		snprintf(buf[n], sizeof(buf[n]), "%u orphaned FIN_WAIT_2 socket(s) end after "
+			 "net.ipv4.tcp_fin_timeout=%lds; lowering it frees them sooner (each holds a "
+			 "timewait slot, counted against tcp_max_tw_buckets=%ld).", orphaned, f->fin_timeout,
+			 f->max_tw_buckets);
+		out[n] = buf[n];
+		n++;
+	}
+	if (f->max_tw_buckets > 0 && f->tw >= 0 && f->tw * 10 >= f->max_tw_buckets * 9 && n < max) {
+		snprintf(buf[n], sizeof(buf[n]), "timewait sockets (%ld) are near tcp_max_tw_buckets (%ld): "
+			 "the kernel then skips TIME_WAIT and FIN_WAIT_2 timewait states.", f->tw, f->max_tw_buckets);
+		out[n] = buf[n];
+		n++;
+	}
+	if (f->destroy == 0 && n < max) {
+		snprintf(buf[n], sizeof(buf[n]), "this kernel cannot destroy sockets "
+			 "(CONFIG_INET_DIAG_DESTROY is off): reaping and ss -K will not work.");
+		out[n] = buf[n];
+		n++;
+	}
+	return n;
+}
+
+/* -1 means "could not be read": say so rather than print a fake number. */
+static const char *num(long v, char *buf)
+{
+	if (v < 0)
+		return "unknown";
+	snprintf(buf, 24, "%ld", v);
+	return buf;
+}
+
+static void num_field(struct json_writer *jw, const char *name, long v)
+{
+	if (v < 0)
+		jw_null_field(jw, name);
+	else
+		jw_int_field(jw, name, v);
+}
+
+int doctor_run(const struct fw_config *cfg, struct fw_scanner *sc, const struct fw2_tracker *t,
+	       struct json_writer *jw, __u64 now)
+{
+	const struct fw2_peer **peers;
+	int np, nn = sc->nsset.n;
+	__u32 *inums = malloc((size_t)(nn ? nn : 1) * sizeof(*inums));
+	char (*paths)[64] = malloc((size_t)(nn ? nn : 1) * sizeof(*paths));
+
+	if (!inums || !paths) {
+		free(inums);
+		free(paths);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < nn; i++) {
+		inums[i] = sc->nsset.refs[i].inum;
+		memcpy(paths[i], sc->nsset.refs[i].path, sizeof(paths[i]));
+	}
+	long max_orphans = read_long("/proc/sys/net/ipv4/tcp_max_orphans");
+
+	peers = malloc(4096 * sizeof(*peers));
+	np = peers ? fw2_top_peers(t, peers, 4096, 0) : 0;
+	if (!cfg->json)
+		printf("finwatch doctor: %d network namespace(s)\n", nn);
+	for (int i = 0; i < nn; i++) {
+		struct ns_facts f;
+		__u32 held = 0, orphaned = 0;
+		const char *adv[4];
+		char b[6][24];
+		int na, shown = 0;
+		char ps[80], age[32];
+
+		memset(&f, 0, sizeof(f));
+		if (scanner_in_netns(sc, inums[i], gather, &f))
+			continue;   /* gone since the scan */
+		/* A host-wide sysctl, visible only from the initial namespace. */
+		if (f.max_orphans < 0)
+			f.max_orphans = max_orphans;
+		for (int k = 0; k < np; k++)
+			if (peers[k]->netns == inums[i]) {
+				held += peers[k]->held;
+				orphaned += peers[k]->orphaned;
+			}
+		na = advice(&f, held, orphaned, adv, 4);
+		if (cfg->json) {
+			json_record_begin(jw, "doctor", now);
+			jw_uint_field(jw, "netns", inums[i]);
+			jw_string_field(jw, "seen_via", paths[i]);
+			jw_uint_field(jw, "fin_wait2", held + orphaned);
+			jw_uint_field(jw, "held", held);
+			jw_uint_field(jw, "orphaned", orphaned);
+			jw_name(jw, "peers");
+			jw_start_array(jw);
+			for (int k = 0; k < np && shown < DOCTOR_TOP; k++) {
+				if (peers[k]->netns != inums[i])
+					continue;
+				shown++;
+				jw_start_object(jw);
+				jw_string_field(jw, "peer", fw2_peer_str(peers[k], ps, sizeof(ps)));
+				jw_uint_field(jw, "held", peers[k]->held);
+				jw_uint_field(jw, "orphaned", peers[k]->orphaned);
+				jw_double_field(jw, "oldest_age_s", (double)fw2_peer_oldest_age(t, peers[k], now, NULL) / 1e9);
+				jw_end_object(jw);
+			}
+			jw_end_array(jw);
+			num_field(jw, "tcp_fin_timeout", f.fin_timeout);
+			num_field(jw, "tcp_max_orphans", f.max_orphans);
+			num_field(jw, "orphans", f.orphans);
+			num_field(jw, "tcp_max_tw_buckets", f.max_tw_buckets);
+			num_field(jw, "timewait", f.tw);
+			num_field(jw, "tcp_inuse", f.inuse);
+			jw_string_field(jw, "sock_destroy", f.destroy == 1 ? "supported" :
+							    f.destroy == 0 ? "unsupported" : "unknown");
+			jw_name(jw, "advice");
+			jw_start_array(jw);
+			for (int k = 0; k < na; k++)
+				jw_string(jw, adv[k]);
+			jw_end_array(jw);
+			jw_end_object(jw);
+			jw_end_line(jw);
+			continue;
+		}
+		printf("\nnetns %u (%s)\n", inums[i], paths[i]);
+		printf("  FIN_WAIT_2: %u (held %u, orphaned %u)\n", held + orphaned, held, orphaned);
+		for (int k = 0; k < np && shown < DOCTOR_TOP; k++) {
+			int lb;
+
+			if (peers[k]->netns != inums[i])
+				continue;
+			shown++;
+			format_duration(age, sizeof(age), fw2_peer_oldest_age(t, peers[k], now, &lb));
+			printf("    %-40s held %-6u orphaned %-6u oldest %s%s\n", fw2_peer_str(peers[k], ps, sizeof(ps)),
+			       peers[k]->held, peers[k]->orphaned, lb ? ">=" : "", age);
+		}
+		printf("  tcp_fin_timeout %ss; tcp_max_orphans %s (orphans now %s, host-wide); "
+		       "tcp_max_tw_buckets %s (timewait now %s); TCP sockets in use %s\n",
+		       num(f.fin_timeout, b[0]), num(f.max_orphans, b[1]), num(f.orphans, b[2]),
+		       num(f.max_tw_buckets, b[3]), num(f.tw, b[4]), num(f.inuse, b[5]));
+		printf("  socket destroy (reaping, ss -K): %s\n", f.destroy == 1 ? "supported" :
+		       f.destroy == 0 ? "NOT supported (CONFIG_INET_DIAG_DESTROY off)" : "unknown");
+		for (int k = 0; k < na; k++)
+			printf("  advice: %s\n", adv[k]);
+	}
+	if (!cfg->json)
+		printf("\nKnobs: net.ipv4.tcp_fin_timeout bounds orphaned FIN_WAIT_2 only; held sockets need "
+		       "their application (or a reap). Killing a socket sends RST: the peer may lose data it "
+		       "has not read.\n");
+	free(peers);
+	free(inums);
+	free(paths);
+	return 0;
+}
