@@ -30,6 +30,10 @@ struct sk_info {
 	__u32 tid;
 	char comm[FW_COMM_LEN];
 	__u8 has_closer;
+	/* The last transition reported, so the second attached copy of the
+	 * program does not report it again. */
+	__u8 last_old;
+	__u8 last_new;
 };
 
 struct {
@@ -85,8 +89,15 @@ static __always_inline int port_listed(__u16 port, const volatile __u16 *list, _
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(fw_set_state, struct sock *sk, int oldstate, int newstate)
+/*
+ * The kernel skips a tracing program for a tracepoint hit that arrives
+ * while the same program runs on that CPU (a softirq interrupting it):
+ * bpf_prog_info.recursion_misses. Two copies of this handler are attached;
+ * each has its own guard, so a hit one copy skips the other sees. Both
+ * write idempotently: the per-socket last transition says whether the
+ * other copy already reported it.
+ */
+static __always_inline int handle_set_state(struct sock *sk, int oldstate, int newstate)
 {
 	struct sk_info *info;
 	struct fw_event *e;
@@ -118,7 +129,6 @@ int BPF_PROG(fw_set_state, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	if (n_rports && !port_listed(dport, rports, n_rports))
 		return 0;
-	stat_inc(FW_STAT_SEEN);
 
 	now = bpf_ktime_get_ns();
 	/*
@@ -129,11 +139,15 @@ int BPF_PROG(fw_set_state, struct sock *sk, int oldstate, int newstate)
 	 */
 	closer = newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK ||
 		 (oldstate == TCP_FIN_WAIT2 && newstate == TCP_FIN_WAIT2);
-	info = bpf_sk_storage_get(&sk_infos, sk, 0,
-				  (closer || trace_all) ? BPF_SK_STORAGE_GET_F_CREATE : 0);
-	if (!info && (closer || trace_all))
+	/* Every relevant socket gets storage: it also deduplicates. */
+	info = bpf_sk_storage_get(&sk_infos, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!info)
 		stat_inc(FW_STAT_STORAGE_FAILS);
 	if (info) {
+		if (info->last_old == oldstate && info->last_new == newstate)
+			return 0;       /* the other copy got here first */
+		info->last_old = oldstate;
+		info->last_new = newstate;
 		if (info->ts_ns)
 			ns_in_old = now - info->ts_ns;
 		/* FIN_WAIT2 -> FIN_WAIT2 keeps counting the same FIN_WAIT2. */
@@ -148,6 +162,7 @@ int BPF_PROG(fw_set_state, struct sock *sk, int oldstate, int newstate)
 			info->has_closer = 1;
 		}
 	}
+	stat_inc(FW_STAT_SEEN);
 	if (!trace_all && newstate == TCP_FIN_WAIT1)
 		return 0;
 
@@ -198,6 +213,18 @@ int BPF_PROG(fw_set_state, struct sock *sk, int oldstate, int newstate)
 	bpf_ringbuf_submit(e, 0);
 	stat_inc(FW_STAT_EVENTS);
 	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(fw_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	return handle_set_state(sk, oldstate, newstate);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(fw_set_state_backup, struct sock *sk, int oldstate, int newstate)
+{
+	return handle_set_state(sk, oldstate, newstate);
 }
 
 /*

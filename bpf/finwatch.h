@@ -94,7 +94,7 @@ enum fw_stat {
 	FW_STAT_EVENTS = 0,      /* records submitted to the ring buffer */
 	FW_STAT_RB_DROPS,        /* ring buffer full: record lost */
 	FW_STAT_STORAGE_FAILS,   /* sk_storage could not be created */
-	FW_STAT_SEEN,            /* tracepoint hits that passed the filters */
+	FW_STAT_SEEN,            /* transitions that passed the filters (once each) */
 	FW_STAT_HANDOFF_FULL,    /* handoffs map full: a timewait phase not followed */
 	FW_STAT_MAX,
 };

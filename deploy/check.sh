@@ -94,10 +94,12 @@ run "systemd-analyze verify deploy/finwatch.service" \
 # --- logrotate: parse (debug mode changes nothing), then a real forced
 # rotation of a copy pointed at a temporary directory.
 # (logrotate -d prints its trace on stderr; an "error:" line or status fails.)
+# shellcheck disable=SC2016 # $1 and $out are expanded by the inner bash
 run "logrotate -d deploy/finwatch-logrotate" bash -c '
 	out=$(logrotate -d -s "$1" deploy/finwatch-logrotate 2>&1) || { echo "$out"; exit 1; }
 	if grep -q "^error" <<<"$out"; then echo "$out"; exit 1; fi
 ' _ "$tmp/lr.state"
+# shellcheck disable=SC2016 # expanded by the inner bash
 ALLOW_STDERR=1 run "logrotate rotation (temporary copy)" bash -c '
 	set -e
 	d=$1

@@ -6,7 +6,11 @@
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev)
-test_pkgs=(libcmocka-dev iproute2 procps python3)
+# Tests: unit framework, the netns lab, JSON checks, fuzzing (clang's
+# libFuzzer runtime), Prometheus (promtool and a real server), rsyslog,
+# validators for deploy/ (systemd-analyze, yamllint, logrotate, man page).
+test_pkgs=(libcmocka-dev iproute2 procps python3 libclang-rt-14-dev curl prometheus rsyslog
+	yamllint systemd logrotate groff-base man-db mandoc)
 
 want=("${build_pkgs[@]}")
 case "${1:-}" in
@@ -29,5 +33,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as prometheus and rsyslog would start daemons; tests start
+# their own on loopback. policy-rc.d exit 101 = "do not start services".
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+fi
+trap '[ $own_policy -eq 1 ] && rm -f "$policy"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -31,7 +31,8 @@ int fw_preflight(char *msg, size_t len)
 	if (syscall(SYS_capget, &hdr, data) == 0 && !has_cap(data, CAP_SYS_ADMIN) &&
 	    !(has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))) {
 		snprintf(msg, len, "missing privileges: run as root, or grant CAP_BPF and CAP_PERFMON "
-			 "(plus CAP_SYS_ADMIN for scans of other network namespaces)");
+			 "(plus CAP_SYS_ADMIN and CAP_SYS_PTRACE to scan other network namespaces, "
+			 "CAP_DAC_READ_SEARCH to name holding processes, CAP_NET_ADMIN to reap)");
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -65,6 +66,9 @@ int fw_open(const struct fw_config *cfg, struct finwatch_bpf **out)
 	skel = finwatch_bpf__open();
 	if (!skel)
 		return -errno;
+	/* Loaded only when attached: no program sits unused in the kernel. */
+	if (cfg->single_program)
+		bpf_program__set_autoload(skel->progs.fw_set_state_backup, false);
 	skel->rodata->trace_all = cfg->cmd == FW_CMD_TRACE;
 	skel->rodata->family_filter = cfg->family;
 	skel->rodata->n_lports = (__u8)cfg->n_lports;
@@ -131,12 +135,30 @@ int fw_read_stats(struct finwatch_bpf *skel, __u64 out[FW_STAT_MAX])
 	return 0;
 }
 
-__u64 fw_recursion_misses(struct finwatch_bpf *skel)
+static __u64 prog_misses(struct bpf_program *p)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
 
-	if (bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.fw_set_state), &info, &len))
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
 		return 0;
 	return info.recursion_misses;
+}
+
+__u64 fw_recursion_misses(struct finwatch_bpf *skel, __u64 *backup)
+{
+	if (backup)
+		*backup = skel->links.fw_set_state_backup ? prog_misses(skel->progs.fw_set_state_backup) : 0;
+	return prog_misses(skel->progs.fw_set_state);
+}
+
+int fw_attach(struct finwatch_bpf *skel, int single)
+{
+	skel->links.fw_set_state = bpf_program__attach(skel->progs.fw_set_state);
+	if (!skel->links.fw_set_state)
+		return -errno;
+	if (single)
+		return 0;
+	skel->links.fw_set_state_backup = bpf_program__attach(skel->progs.fw_set_state_backup);
+	return skel->links.fw_set_state_backup ? 0 : -errno;
 }

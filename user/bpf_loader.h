@@ -27,8 +27,12 @@ int fw_load(struct finwatch_bpf *skel, char *msg, size_t len);
 /* Sums the per-CPU fw_stats counters. */
 int fw_read_stats(struct finwatch_bpf *skel, __u64 out[FW_STAT_MAX]);
 
-/* Runs the kernel skipped because it was already running on that CPU
- * (bpf_prog_info.recursion_misses). */
-__u64 fw_recursion_misses(struct finwatch_bpf *skel);
+/* Runs the kernel skipped because the program was already running on that
+ * CPU (bpf_prog_info.recursion_misses), for the main copy and in *backup
+ * for the second copy (0 when not attached). */
+__u64 fw_recursion_misses(struct finwatch_bpf *skel, __u64 *backup);
+
+/* Attaches the tracepoint program, and its second copy unless single. */
+int fw_attach(struct finwatch_bpf *skel, int single);
 
 #endif

@@ -16,7 +16,7 @@ enum {
 	OPT_RECONCILE, OPT_GROUP_BY, OPT_EXIT_ON_ALERT, OPT_TOP, OPT_NO_DISCOVERY,
 	OPT_VERSION, OPT_METRICS, OPT_METRICS_FILE, OPT_METRICS_TOP, OPT_OUTPUT, OPT_SYSLOG,
 	OPT_ON_ALERT, OPT_HOOK_TIMEOUT, OPT_REAP_AFTER, OPT_REAP_DRY_RUN, OPT_REAP_PEER,
-	OPT_REAP_KIND, OPT_REAP_RATE,
+	OPT_REAP_KIND, OPT_REAP_RATE, OPT_SINGLE_PROGRAM,
 };
 
 static const struct option long_opts[] = {
@@ -53,6 +53,7 @@ static const struct option long_opts[] = {
 	{ "reap-peer", required_argument, NULL, OPT_REAP_PEER },
 	{ "reap-kind", required_argument, NULL, OPT_REAP_KIND },
 	{ "reap-rate", required_argument, NULL, OPT_REAP_RATE },
+	{ "single-program", no_argument, NULL, OPT_SINGLE_PROGRAM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -148,6 +149,9 @@ void cli_usage(FILE *out)
 "      --json                 JSON Lines on stdout (schema: docs/JSON.md)\n"
 "      --ringbuf-size BYTES   kernel->user ring buffer (power of 2, >= 4096;\n"
 "                             default 4194304)\n"
+"      --single-program       attach one copy of the tracepoint program, not two\n"
+"                             (two see events the kernel skips for one; for\n"
+"                             cost measurements)\n"
 "  -v, --verbose              libbpf and verifier logs on stderr\n"
 "  -h, --help                 this text;  --version  print the version\n"
 "Watch mode:\n"
@@ -403,6 +407,9 @@ int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t er
 			if (parse_duration_ns(arg, &v) || v < NS_PER_SEC)
 				return fail(err, errlen, "--reap-after: invalid duration '%s' (at least 1s, e.g. 10m)", arg);
 			cfg->reap_after_ns = v;
+			break;
+		case OPT_SINGLE_PROGRAM:
+			cfg->single_program = 1;
 			break;
 		case OPT_REAP_DRY_RUN:
 			cfg->reap_dry_run = 1;

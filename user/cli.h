@@ -34,6 +34,7 @@ struct fw_config {
 	int n_peers;
 	uint64_t duration_ns;        /* 0 = until a signal */
 	uint64_t ringbuf_bytes;
+	int single_program;          /* benchmarking: no second copy */
 	/* watch */
 	uint64_t interval_ns;
 	uint64_t max_age_ns;         /* 0 = rule off */

@@ -350,7 +350,7 @@ static void refresh_stats(struct app *a)
 		a->st.lost = s[FW_STAT_RB_DROPS];
 		a->st.storage_failures = s[FW_STAT_STORAGE_FAILS];
 	}
-	a->st.recursion_misses = fw_recursion_misses(a->skel);
+	a->st.recursion_misses = fw_recursion_misses(a->skel, &a->st.recursion_misses_backup);
 	if (a->scanner_ready) {
 		a->st.scans = a->scanner.scans;
 		a->st.scan_ms = a->scanner.scan_ns_total / NS_PER_MS;
@@ -514,6 +514,7 @@ static void print_summary(struct app *a, int final)
 		jw_uint_field(&a->jw, "received", a->st.received);
 		jw_uint_field(&a->jw, "lost", a->st.lost);
 		jw_uint_field(&a->jw, "recursion_misses", a->st.recursion_misses);
+		jw_uint_field(&a->jw, "recursion_misses_backup", a->st.recursion_misses_backup);
 		jw_uint_field(&a->jw, "storage_failures", a->st.storage_failures);
 		jw_uint_field(&a->jw, "malformed", a->st.malformed);
 		jw_uint_field(&a->jw, "print_errors", a->st.print_errors);
@@ -522,11 +523,14 @@ static void print_summary(struct app *a, int final)
 	}
 	if (!final)
 		return;
-	if (!a->cfg->json || a->st.lost || a->st.recursion_misses || a->st.malformed || a->st.print_errors)
+	if (!a->cfg->json || a->st.lost || a->st.recursion_misses || a->st.recursion_misses_backup ||
+	    a->st.malformed || a->st.print_errors)
 		fprintf(stderr, "finwatch: %llu events, %llu received, %llu lost (ring buffer full), "
-			"%llu skipped by the kernel (recursion), %llu malformed, %llu not printed\n",
+			"%llu+%llu runs skipped by the kernel (recursion; two program copies, an event is "
+			"lost only if both skip it), %llu malformed, %llu not printed\n",
 			(unsigned long long)a->st.events, (unsigned long long)a->st.received,
 			(unsigned long long)a->st.lost, (unsigned long long)a->st.recursion_misses,
+			(unsigned long long)a->st.recursion_misses_backup,
 			(unsigned long long)a->st.malformed, (unsigned long long)a->st.print_errors);
 	if (a->st.lost)
 		fprintf(stderr, "finwatch: events were lost; raise --ringbuf-size (now %llu bytes)\n",
@@ -547,8 +551,10 @@ static int run_loop(struct app *a)
 	while (!exiting) {
 		int err = ring_buffer__poll(a->rb, POLL_MS);
 
+		/* A signal: SIGINT/SIGTERM set `exiting`, SIGHUP and SIGUSR1 ask
+		 * for work below; none of them is an error. */
 		if (err == -EINTR)
-			break;
+			continue;
 		if (err < 0) {
 			snprintf(msg, sizeof(msg), "reading the ring buffer failed: %s", strerror(-err));
 			report_error(a, msg);
@@ -645,10 +651,10 @@ int main(int argc, char **argv)
 		report_error(&a, msg);
 		goto cleanup;
 	}
-	a.skel->links.fw_set_state = bpf_program__attach(a.skel->progs.fw_set_state);
-	if (!a.skel->links.fw_set_state) {
+	err = fw_attach(a.skel, cfg.single_program);
+	if (err) {
 		snprintf(msg, sizeof(msg), "attaching to tracepoint inet_sock_set_state failed: %s "
-			 "(kernel 5.8+ with BTF needed; rerun with -v)", strerror(errno));
+			 "(kernel 5.8+ with BTF needed; rerun with -v)", strerror(-err));
 		report_error(&a, msg);
 		goto cleanup;
 	}

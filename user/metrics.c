@@ -151,7 +151,7 @@ int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct 
 
 	for (int b = 0; b <= HIST_EMIT_MAX; b++) {
 		cum += c->hist[b];
-		sb_printf(sb, "finwatch_fin_wait2_lifetime_seconds_bucket{le=\"%g\"} %llu\n",
+		sb_printf(sb, "finwatch_fin_wait2_lifetime_seconds_bucket{le=\"%.3f\"} %llu\n",
 			  (double)(1ULL << b) / 1000.0, (unsigned long long)cum);
 	}
 	sb_printf(sb, "finwatch_fin_wait2_lifetime_seconds_bucket{le=\"+Inf\"} %llu\n",
@@ -171,8 +171,12 @@ int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct 
 	     "Events dropped because the ring buffer was full (raise --ringbuf-size).");
 	sb_printf(sb, "finwatch_events_lost_total %llu\n", (unsigned long long)st->lost);
 	head(sb, "finwatch_recursion_misses_total", "counter",
-	     "Tracepoint hits the kernel did not run finwatch's program for (it was already running on that CPU).");
-	sb_printf(sb, "finwatch_recursion_misses_total %llu\n", (unsigned long long)st->recursion_misses);
+	     "Tracepoint hits the kernel did not run a copy of finwatch's program for (it was already running "
+	     "on that CPU); two copies run, an event is lost only if both skipped it.");
+	sb_printf(sb, "finwatch_recursion_misses_total{copy=\"main\"} %llu\n",
+		  (unsigned long long)st->recursion_misses);
+	sb_printf(sb, "finwatch_recursion_misses_total{copy=\"backup\"} %llu\n",
+		  (unsigned long long)st->recursion_misses_backup);
 
 	head(sb, "finwatch_alerts_firing", "gauge", "Alerts firing now, by rule and peer.");
 	for (int i = 0; i < n; i++)

@@ -13,7 +13,8 @@ struct fw_run_stats {
 	__u64 events;            /* records the BPF side submitted */
 	__u64 received;          /* records user space decoded */
 	__u64 lost;              /* ring buffer full */
-	__u64 recursion_misses;  /* runs the kernel skipped */
+	__u64 recursion_misses;  /* runs the kernel skipped (main copy) */
+	__u64 recursion_misses_backup; /* ... (second copy); lost only if both skip */
 	__u64 storage_failures;
 	__u64 malformed;
 	__u64 print_errors;      /* lines stdout did not take */
