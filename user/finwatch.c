@@ -347,6 +347,7 @@ static void refresh_stats(struct app *a)
 
 	if (!fw_read_stats(a->skel, s)) {
 		a->st.events = s[FW_STAT_EVENTS];
+		a->st.transitions = s[FW_STAT_SEEN];
 		a->st.lost = s[FW_STAT_RB_DROPS];
 		a->st.storage_failures = s[FW_STAT_STORAGE_FAILS];
 	}
@@ -510,6 +511,7 @@ static void print_summary(struct app *a, int final)
 	} else if (a->cfg->json && final) {
 		json_record_begin(&a->jw, "summary", now);
 		jw_bool_field(&a->jw, "final", 1);
+		jw_uint_field(&a->jw, "transitions", a->st.transitions);
 		jw_uint_field(&a->jw, "events", a->st.events);
 		jw_uint_field(&a->jw, "received", a->st.received);
 		jw_uint_field(&a->jw, "lost", a->st.lost);

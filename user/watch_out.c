@@ -196,6 +196,7 @@ void out_summary_json(struct json_writer *jw, const struct fw2_tracker *t, __u64
 		jw_end_object(jw);
 	}
 	jw_end_array(jw);
+	jw_uint_field(jw, "transitions", st->transitions);
 	jw_uint_field(jw, "events", st->events);
 	jw_uint_field(jw, "received", st->received);
 	jw_uint_field(jw, "lost", st->lost);

@@ -10,6 +10,7 @@
 
 /* Counters that do not come from the tracker. */
 struct fw_run_stats {
+	__u64 transitions;       /* transitions that passed the in-kernel filters */
 	__u64 events;            /* records the BPF side submitted */
 	__u64 received;          /* records user space decoded */
 	__u64 lost;              /* ring buffer full */
