@@ -44,6 +44,7 @@ endif
 LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
 MHD_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) -lpthread
+CAPNG_LIBS = $(shell $(PKG_CONFIG) --libs libcap-ng 2>/dev/null || echo -lcap-ng)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes
 SAN_FLAGS :=
@@ -107,7 +108,7 @@ $(OUTPUT)/libfwcore.a: $(CORE_OBJS)
 
 $(OUTPUT)/finwatch: $(APP_OBJS) $(OUTPUT)/libfwcore.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $(APP_OBJS) $(OUTPUT)/libfwcore.a $(LIBBPF_LIBS) $(MHD_LIBS) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(APP_OBJS) $(OUTPUT)/libfwcore.a $(LIBBPF_LIBS) $(MHD_LIBS) $(CAPNG_LIBS) -o $@
 
 $(OUTPUT)/fwpeer: tests/tools/fwpeer.c | $(OUTPUT)
 	$(call msg,CC,$@)

@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh --test   plus what the test suite needs
 set -euo pipefail
 
-build_pkgs=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev)
+build_pkgs=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libcap-ng-dev)
 # Tests: unit framework, the netns lab, JSON checks, fuzzing (clang's
 # libFuzzer runtime), Prometheus (promtool and a real server), rsyslog,
 # validators for deploy/ (systemd-analyze, yamllint, logrotate, man page).

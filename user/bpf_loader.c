@@ -8,6 +8,8 @@
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <cap-ng.h>
+#include <netinet/in.h>
 #include "bpf_loader.h"
 #include "finwatch.skel.h"
 
@@ -161,4 +163,37 @@ int fw_attach(struct finwatch_bpf *skel, int single)
 		return 0;
 	skel->links.fw_set_state_backup = bpf_program__attach(skel->progs.fw_set_state_backup);
 	return skel->links.fw_set_state_backup ? 0 : -errno;
+}
+
+int fw_drop_privileges(const struct fw_config *cfg)
+{
+	int want[8], have[8], n = 0;
+	unsigned port = 0;
+
+	if (cfg->metrics_enabled) {
+		const struct sockaddr_storage *a = &cfg->metrics_addr;
+
+		port = ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
+						      : ((const struct sockaddr_in *)a)->sin_port);
+	}
+	want[n++] = CAP_BPF;
+	if (cfg->cmd != FW_CMD_TRACE) {
+		want[n++] = CAP_SYS_ADMIN;
+		want[n++] = CAP_SYS_PTRACE;
+		want[n++] = CAP_DAC_READ_SEARCH;
+	}
+	if (cfg->reap_after_ns)
+		want[n++] = CAP_NET_ADMIN;
+	if (port && port < 1024)
+		want[n++] = CAP_NET_BIND_SERVICE;
+	if (capng_get_caps_process())
+		return -EPERM;
+	/* Only what we hold can be kept; asking for more would fail. */
+	for (int i = 0; i < n; i++)
+		have[i] = capng_have_capability(CAPNG_PERMITTED, want[i]);
+	capng_clear(CAPNG_SELECT_BOTH);
+	for (int i = 0; i < n; i++)
+		if (have[i])
+			capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET, want[i]);
+	return capng_apply(CAPNG_SELECT_BOTH) ? -EPERM : 0;
 }

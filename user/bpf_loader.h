@@ -32,6 +32,17 @@ int fw_read_stats(struct finwatch_bpf *skel, __u64 out[FW_STAT_MAX]);
  * for the second copy (0 when not attached). */
 __u64 fw_recursion_misses(struct finwatch_bpf *skel, __u64 *backup);
 
+/*
+ * Least privilege: once programs are loaded and attached, keep only what
+ * the run still needs (CAP_BPF for maps and iterators; in watch mode
+ * CAP_SYS_ADMIN and CAP_SYS_PTRACE to enter other network namespaces,
+ * CAP_DAC_READ_SEARCH to name holders via /proc/PID/fd, CAP_NET_ADMIN only
+ * when reaping, CAP_NET_BIND_SERVICE only for a metrics port below 1024),
+ * in the effective, permitted and bounding sets, so hooks cannot regain
+ * more. Call before any other thread starts. 0 or -errno.
+ */
+int fw_drop_privileges(const struct fw_config *cfg);
+
 /* Attaches the tracepoint program, and its second copy unless single. */
 int fw_attach(struct finwatch_bpf *skel, int single);
 

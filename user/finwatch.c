@@ -684,15 +684,6 @@ int main(int argc, char **argv)
 		} else {
 			a.scanner_ready = 1;
 		}
-		if (cfg.metrics_enabled) {
-			err = metrics_server_start(&cfg.metrics_addr, &a.metrics);
-			if (err) {
-				snprintf(msg, sizeof(msg), "--metrics: cannot listen (%s); pick a free port "
-					 "or address", strerror(-err));
-				report_error(&a, msg);
-				goto cleanup;
-			}
-		}
 		if (cfg.reap_after_ns) {
 			char d[32];
 
@@ -723,6 +714,23 @@ int main(int argc, char **argv)
 				report_error(&a, msg);
 				goto cleanup;
 			}
+		}
+	}
+
+	/* Everything privileged is open; threads start only after this. */
+	err = fw_drop_privileges(&cfg);
+	if (err) {
+		report_error(&a, "dropping capabilities after load failed; refusing to run with more "
+			     "privileges than needed");
+		goto cleanup;
+	}
+	if (cfg.metrics_enabled) {
+		err = metrics_server_start(&cfg.metrics_addr, &a.metrics);
+		if (err) {
+			snprintf(msg, sizeof(msg), "--metrics: cannot listen (%s); pick a free port "
+				 "or address", strerror(-err));
+			report_error(&a, msg);
+			goto cleanup;
 		}
 	}
 

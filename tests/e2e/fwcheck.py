@@ -11,8 +11,9 @@
       Prints how many records of TYPE match all key=value pairs.
   fwcheck.py last FILE TYPE FIELD [key=value ...]
       Prints FIELD of the last matching record (JSON-encoded).
-  fwcheck.py peer FILE PEER FIELD
-      Prints FIELD of PEER in the last summary (0 for counts if absent).
+  fwcheck.py peer FILE PEER FIELD [NETNS]
+      Prints FIELD of PEER (in NETNS, when given) in the last summary (0 if
+      absent).
   fwcheck.py valid FILE
       Every line parses as one JSON object with type, ts_ns, time and host.
 Exit 0 when the check holds, 1 (with an explanation on stderr) when not.
@@ -102,7 +103,7 @@ def main(argv):
         if not sums:
             return 1
         for p in sums[-1].get("peers", []):
-            if p.get("peer") == argv[3]:
+            if p.get("peer") == argv[3] and (len(argv) < 6 or p.get("netns") == int(argv[5])):
                 print(json.dumps(p.get(argv[4])))
                 return 0
         print(0)

@@ -120,7 +120,7 @@ EOF
 pass "per-peer series add up to the host gauge; histogram count = exits"
 
 # Prometheus (the real server) sees the same number.
-PQ="sum(finwatch_fin_wait2_sockets{peer=\"$LAB_P1_V4\"})"
+PQ="sum(finwatch_fin_wait2_sockets{peer=\"$LAB_P1_V4\",netns=\"$NETNS\"})"
 prom_is() { [ "$("${HTTP[@]}" prom_value "http://127.0.0.1:$PROM_PORT" "$1" 2 2>/dev/null)" = "$2" ]; }
 wait_for 25 prom_is "$PQ" "$HELD" ||
 	fail "Prometheus: $PQ = '$("${HTTP[@]}" prom_value "http://127.0.0.1:$PROM_PORT" "$PQ" 2 || true)', want $HELD"

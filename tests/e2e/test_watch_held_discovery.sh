@@ -9,6 +9,7 @@ skip_unless_root
 lab_up
 CHECK="$FW_ROOT/tests/e2e/fwcheck.py"
 OUT="$TEST_TMP/fw.out"
+NS=$(stat -Lc %i "$LAB_HOST_NSPATH")
 
 spawn hold "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5401" --mode hold
 wait_ready hold
@@ -29,11 +30,11 @@ created=$(date +%s%N)
 aged() { [ $(( $(date +%s%N) - created )) -ge 1500000000 ]; }
 wait_for 3 aged
 
-spawn fw - "$FINWATCH" --json --interval 500ms --max-age 4s --max-per-peer 0 --max-total 0
+spawn fw - "$FINWATCH" --json --interval 500ms --max-age 4s --max-per-peer 0 --max-total 0 --top 50
 wait_for 10 grep -q '"type":"start"' "$OUT" || fail "finwatch did not start"
 disc=$("$CHECK" last "$OUT" start discovered)
 [ "$disc" -ge 8 ] || fail "discovered $disc at startup, want >= 8"
-peer() { "$CHECK" peer "$OUT" "$@"; }
+peer() { "$CHECK" peer "$OUT" "$1" "$2" "$NS"; }
 has_summary() { grep -q '"type":"summary"' "$OUT"; }
 wait_for 3 has_summary || fail "no summary"
 [ "$(peer "$LAB_P1_V4" held)" = 4 ] || fail "P1 held $(peer "$LAB_P1_V4" held), want 4"
@@ -47,10 +48,10 @@ pass "found 8 pre-existing FIN_WAIT_2 sockets in a lab netns (held/orphaned spli
 # A new held socket, watched from its start: alert at 4 s while still stuck.
 spawn held "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5401" --how shutdown --hold-sec -1 --comm stuckapp
 wait_ready held
-has_alert() { [ "$("$CHECK" count "$OUT" alert "$@")" -ge 1 ]; }
+has_alert() { [ "$("$CHECK" count "$OUT" alert netns="$NS" "$@")" -ge 1 ]; }
 wait_for 8 has_alert rule=max_age state=firing peer="$LAB_P1_V4" || fail "no max_age alert"
 [ "$(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4")" -ge 5 ] || fail "sockets not stuck at alert time"
-adv=$("$CHECK" last "$OUT" alert advice rule=max_age state=firing peer="$LAB_P1_V4")
+adv=$("$CHECK" last "$OUT" alert advice rule=max_age state=firing peer="$LAB_P1_V4" netns="$NS")
 grep -q 'tcp_fin_timeout does not apply' <<<"$adv" || fail "advice: $adv"
 pass "max_age alert while still stuck: $adv"
 

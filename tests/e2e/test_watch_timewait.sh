@@ -10,9 +10,11 @@ skip_unless_root
 lab_up
 CHECK="$FW_ROOT/tests/e2e/fwcheck.py"
 OUT="$TEST_TMP/fw.out"
+NS=$(stat -Lc %i "$LAB_HOST_NSPATH")
 ip netns exec "$LAB_HOST" sysctl -qw net.ipv4.tcp_fin_timeout=3
 
-spawn fw - "$FINWATCH" --json --interval 1s --max-age 0 --scan-interval 250ms
+spawn fw - "$FINWATCH" --json --interval 1s --max-age 0 --scan-interval 250ms \
+	--peer 10.201.0.0/16 --peer fd00:201::/32
 wait_for 10 grep -q '"type":"start"' "$OUT" || fail "finwatch did not start"
 
 spawn hold "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5301" --mode hold
@@ -29,11 +31,19 @@ for c in "$LAB_P1_V4:5301" "[$LAB_P1_V6]:5301" "$LAB_P2_V4:5302" "$LAB_P3_V4:530
 done
 # Orphans sit in timewait (ss: FIN-WAIT-2 with a timewait timer).
 wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 12 || fail "ss shows $(ss_count "$LAB_HOST" fin-wait-2) FIN_WAIT_2, want 12"
-count_is() { [ "$("$CHECK" last "$OUT" summary count)" = "$1" ]; }
-wait_for 3 count_is 12 || fail "finwatch counts $("$CHECK" last "$OUT" summary count) FIN_WAIT_2 during the timewait phase, want 12"
+count_is() { # the lab host netns's FIN_WAIT_2 count in the last summary
+	python3 - "$OUT" "$NS" "$1" <<'PY'
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1]) if '"type":"summary"' in l]
+n = sum(p["count"] for p in s[-1]["peers"] if p["netns"] == int(sys.argv[2])) if s else -1
+sys.exit(0 if n == int(sys.argv[3]) else 1)
+PY
+}
+wait_for 3 count_is 12 || fail "finwatch does not count 12 FIN_WAIT_2 during the timewait phase"
 pass "12 orphans counted during the timewait phase, as ss"
 
-exits() { "$CHECK" count "$OUT" fw2_exit "$@"; }
+# Other tests' labs may reuse the same addresses: count only this netns.
+exits() { "$CHECK" count "$OUT" fw2_exit netns="$NS" "$@"; }
 enough() { [ "$(exits "${@:2}")" -ge "$1" ]; }
 wait_for 10 enough 3 peer="$LAB_P2_V4" || fail "peer FIN exits missing"
 [ "$(exits peer="$LAB_P2_V4" outcome=peer_fin)" = 3 ] || fail "peer FIN in timewait: $(exits peer="$LAB_P2_V4" outcome=peer_fin)/3 peer_fin"
@@ -46,10 +56,11 @@ wait_for 5 enough 3 peer="$LAB_P1_V6" || fail "IPv6 timeouts missing"
 for p in "$LAB_P1_V4" "$LAB_P1_V6"; do
 	[ "$(exits peer="$p" outcome=timeout)" = 3 ] || fail "$p: $(exits peer="$p" outcome=timeout)/3 timeout"
 done
-python3 - "$OUT" "$LAB_P1_V4" "$LAB_P1_V6" <<'PY' || fail "timeout durations off"
+python3 - "$OUT" "$NS" "$LAB_P1_V4" "$LAB_P1_V6" <<'PY' || fail "timeout durations off"
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-d = [r["duration_ms"] for r in recs if r["type"] == "fw2_exit" and r["peer"] in sys.argv[2:]]
+d = [r["duration_ms"] for r in recs if r["type"] == "fw2_exit" and r["peer"] in sys.argv[3:]
+     and r["netns"] == int(sys.argv[2])]
 bad = [x for x in d if not 2000 <= x <= 4000]
 print("timeout durations ms:", ", ".join("%.0f" % x for x in d))
 sys.exit(1 if bad or len(d) != 6 else 0)
