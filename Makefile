@@ -114,6 +114,10 @@ $(OUTPUT)/fwpeer: tests/tools/fwpeer.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
 
+$(OUTPUT)/replay: tests/bench/replay.c $(OUTPUT)/libfwcore.a | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(OUTPUT)/libfwcore.a $(ALL_LDFLAGS) -o $@
+
 $(OUTPUT)/tests/%: tests/unit/%.c $(OUTPUT)/libfwcore.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUTPUT)/libfwcore.a $(ALL_LDFLAGS) -lcmocka -o $@
@@ -155,7 +159,8 @@ unit: $(UNIT_TESTS)
 e2e: all
 	$(Q)tests/run.sh --e2e-only $(OUTPUT)
 
-bench: all
+bench: all $(OUTPUT)/replay
+	$(Q)$(OUTPUT)/replay 1000000 1000
 	$(Q)scripts/bench.sh $(OUTPUT)
 
 vmlinux:

@@ -30,8 +30,11 @@ struct fw2_tracker {
 	 * (otherwise the peer key is the address): reaping needs them. */
 	__u8 (*raddrs)[16];
 	__u32 socks_cap, socks_used, sock_free, n_socks, max_socks;
-	__u32 *sock_buckets;
-	__u32 sock_nbuckets;
+	/* Open addressing, cookie stored inline: a lookup costs one cache
+	 * miss instead of one per chained socket (measured: the chained table
+	 * spent 70% of replay time walking chains). Load stays <= 3/4. */
+	struct sock_slot { __u64 cookie; __u32 idx; __u32 pad; } *sock_slots;
+	__u32 sock_nslots;
 
 	struct fw2_peer *peers;
 	__u32 peers_cap, peers_used, peer_free, n_peers;
@@ -380,36 +383,69 @@ const char *fw2_peer_str(const struct fw2_peer *p, char *buf, size_t len)
 
 /* ---- sockets ---- */
 
-static int rehash_socks(struct fw2_tracker *t, __u32 nb)
+static void slot_put(struct sock_slot *slots, __u32 mask, __u64 cookie, __u32 idx)
 {
-	__u32 *b = malloc((size_t)nb * sizeof(*b));
+	__u32 h = hash64(cookie) & mask;
+
+	while (slots[h].idx != FW2_NIL)
+		h = (h + 1) & mask;
+	slots[h].cookie = cookie;
+	slots[h].idx = idx;
+}
+
+static int rehash_socks(struct fw2_tracker *t, __u32 n)
+{
+	struct sock_slot *b = malloc((size_t)n * sizeof(*b));
 
 	if (!b)
 		return -ENOMEM;
-	memset(b, 0xff, (size_t)nb * sizeof(*b));
-	for (__u32 i = 0; i < t->socks_used; i++) {
-		struct fw2_sock *s = &t->socks[i];
-
-		if (!s->state)
-			continue;
-		__u32 h = hash64(s->cookie) & (nb - 1);
-		s->hnext = b[h];
-		b[h] = i;
-	}
-	free(t->sock_buckets);
-	t->sock_buckets = b;
-	t->sock_nbuckets = nb;
+	for (__u32 i = 0; i < n; i++)
+		b[i].idx = FW2_NIL;
+	for (__u32 i = 0; i < t->socks_used; i++)
+		if (t->socks[i].state)
+			slot_put(b, n - 1, t->socks[i].cookie, i);
+	free(t->sock_slots);
+	t->sock_slots = b;
+	t->sock_nslots = n;
 	return 0;
+}
+
+static __u32 slot_find(const struct fw2_tracker *t, __u64 cookie)
+{
+	__u32 mask = t->sock_nslots - 1, h = hash64(cookie) & mask;
+
+	for (; t->sock_slots[h].idx != FW2_NIL; h = (h + 1) & mask)
+		if (t->sock_slots[h].cookie == cookie)
+			return h;
+	return FW2_NIL;
 }
 
 static __u32 sock_find(const struct fw2_tracker *t, __u64 cookie)
 {
-	__u32 i = t->sock_buckets[hash64(cookie) & (t->sock_nbuckets - 1)];
+	__u32 h = slot_find(t, cookie);
 
-	for (; i != FW2_NIL; i = t->socks[i].hnext)
-		if (t->socks[i].cookie == cookie)
-			return i;
-	return FW2_NIL;
+	return h == FW2_NIL ? FW2_NIL : t->sock_slots[h].idx;
+}
+
+/* Linear-probing delete: shift later members of the run back so no probe
+ * sequence is cut short (no tombstones to clean up). */
+static void slot_delete(struct fw2_tracker *t, __u32 h)
+{
+	__u32 mask = t->sock_nslots - 1, j = h;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (t->sock_slots[j].idx == FW2_NIL)
+			break;
+		__u32 home = hash64(t->sock_slots[j].cookie) & mask;
+
+		/* Move j back to h unless its home lies cyclically in (h, j]. */
+		if ((h <= j) ? (home <= h || home > j) : (home <= h && home > j)) {
+			t->sock_slots[h] = t->sock_slots[j];
+			h = j;
+		}
+	}
+	t->sock_slots[h].idx = FW2_NIL;
 }
 
 static void peer_count(struct fw2_tracker *t, struct fw2_peer *p, int orphaned, int delta)
@@ -469,7 +505,7 @@ static __u32 sock_add(struct fw2_tracker *t, __u64 cookie, __u32 peer, __u64 ent
 	}
 	if (t->sock_free != FW2_NIL) {
 		idx = t->sock_free;
-		t->sock_free = t->socks[idx].hnext;
+		t->sock_free = t->socks[idx].next;
 	} else {
 		if (t->socks_used == t->socks_cap) {
 			__u32 cap = t->socks_cap * 2;
@@ -507,12 +543,10 @@ static __u32 sock_add(struct fw2_tracker *t, __u64 cookie, __u32 peer, __u64 ent
 	s->flags = flags | (orphaned ? FW2_F_ORPHANED : 0);
 	if (t->raddrs)
 		memcpy(t->raddrs[idx], daddr, 16);
-	__u32 h = hash64(cookie) & (t->sock_nbuckets - 1);
-	s->hnext = t->sock_buckets[h];
-	t->sock_buckets[h] = idx;
 	t->n_socks++;
-	if (t->n_socks > t->sock_nbuckets)
-		rehash_socks(t, t->sock_nbuckets * 2);
+	if ((__u64)t->n_socks * 4 > (__u64)t->sock_nslots * 3)
+		rehash_socks(t, t->sock_nslots * 2);
+	slot_put(t->sock_slots, t->sock_nslots - 1, cookie, idx);
 
 	struct fw2_peer *p = &t->peers[peer];
 
@@ -600,14 +634,12 @@ static void sock_exit(struct fw2_tracker *t, __u32 idx, enum fw2_outcome o, __u6
 	proc_put(t, s->proc);
 	laddr_put(t, s->laddr);
 
-	__u32 *pp = &t->sock_buckets[hash64(s->cookie) & (t->sock_nbuckets - 1)];
+	__u32 h = slot_find(t, s->cookie);
 
-	while (*pp != FW2_NIL && *pp != idx)
-		pp = &t->socks[*pp].hnext;
-	if (*pp == idx)
-		*pp = s->hnext;
+	if (h != FW2_NIL)
+		slot_delete(t, h);
 	s->state = 0;
-	s->hnext = t->sock_free;
+	s->next = t->sock_free;   /* free-list link */
 	t->sock_free = idx;
 	t->n_socks--;
 }
@@ -646,7 +678,7 @@ void fw2_tracker_free(struct fw2_tracker *t)
 		return;
 	free(t->socks);
 	free(t->raddrs);
-	free(t->sock_buckets);
+	free(t->sock_slots);
 	free(t->peers);
 	free(t->peer_buckets);
 	free(t->procs);
@@ -1234,7 +1266,7 @@ int fw2_top_peers(const struct fw2_tracker *t, const struct fw2_peer **out, int 
 size_t fw2_memory_bytes(const struct fw2_tracker *t)
 {
 	return (size_t)t->socks_cap * (sizeof(struct fw2_sock) + (t->raddrs ? 16 : 0)) +
-	       (size_t)t->sock_nbuckets * 4 +
+	       (size_t)t->sock_nslots * sizeof(struct sock_slot) +
 	       (size_t)t->peers_cap * sizeof(struct fw2_peer) + (size_t)t->peer_nbuckets * 4 +
 	       (size_t)t->procs_cap * sizeof(struct fw2_proc) + t->ns_cap * sizeof(struct netns_info);
 }

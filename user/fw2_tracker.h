@@ -50,8 +50,8 @@ struct fw2_sock {
 	__u64 enter_ns;
 	__u64 aux_ns;           /* TW_PENDING: handoff time; TW: timer expiry */
 	__u32 peer;             /* index into the peer table */
-	__u32 prev, next;       /* the peer's list, oldest first */
-	__u32 hnext;            /* cookie hash chain */
+	__u32 prev, next;       /* the peer's list, oldest first; next links
+				 * the free list while unused */
 	__u32 proc;             /* index into the process table, or FW2_NIL */
 	__u32 laddr;            /* index into the local address table, or FW2_NIL */
 	__u16 sport, dport;
