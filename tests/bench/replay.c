@@ -3,8 +3,10 @@
  * Replay harness: feeds synthetic FIN_WAIT_2 lifetimes through fw2_tracker
  * with no kernel, to measure what the tracker costs at scale.
  *   replay [SOCKETS] [PEERS]     defaults: 1000000 sockets over 1000 peers
- * Prints ns per event (enter, exit), bytes per tracked socket, and the cost
- * of one alert tick with every socket open (must not grow with sockets).
+ * Prints ns per event while filling up to SOCKETS open (tables growing), in
+ * steady churn at SOCKETS open (one socket leaves, one enters: the
+ * production pattern), and while draining; bytes per tracked socket; and
+ * the cost of an alert tick with every socket open (O(peers), not sockets).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,15 +101,31 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 10; k++)
 		fw2_tick(t, base + n + (2 + k) * NS_PER_SEC);
 	t3 = now_ns();
+	/* Steady churn at n open: the oldest leaves, a new one enters. */
+	__u64 ts = base + n + 20 * NS_PER_SEC, t5, t6;
+
 	for (__u64 i = 0; i < n; i++) {
-		mk(&e, i, peers, FW_TCP_FIN_WAIT2, FW_TCP_CLOSE, base + n + 20 * NS_PER_SEC + i);
+		mk(&e, i, peers, FW_TCP_FIN_WAIT2, FW_TCP_CLOSE, ts + 2 * i);
 		e.flags |= FW_EVF_FIN_RCVD;
+		fw2_on_event(t, &e);
+		mk(&e, n + i, peers, FW_TCP_FIN_WAIT1, FW_TCP_FIN_WAIT2, ts + 2 * i + 1);
 		fw2_on_event(t, &e);
 	}
 	t4 = now_ns();
+	for (__u64 i = n; i < 2 * n; i++) {
+		mk(&e, i, peers, FW_TCP_FIN_WAIT2, FW_TCP_CLOSE, ts + 2 * n + i);
+		e.flags |= FW_EVF_FIN_RCVD;
+		fw2_on_event(t, &e);
+	}
+	t5 = now_ns();
+	(void)t6;
 	printf("replay: %llu sockets over %u peers\n", (unsigned long long)n, peers);
-	printf("  enter FIN_WAIT_2:   %7.1f ns/event\n", (double)(t1 - t0) / (double)n);
-	printf("  leave FIN_WAIT_2:   %7.1f ns/event\n", (double)(t4 - t3) / (double)n);
+	printf("  fill to %llu open:   %7.1f ns/event (tables growing)\n", (unsigned long long)n,
+	       (double)(t1 - t0) / (double)n);
+	printf("  steady churn:       %7.1f ns/event (%llu open; %llu exits + %llu entries)\n",
+	       (double)(t4 - t3) / (double)(2 * n), (unsigned long long)n, (unsigned long long)n,
+	       (unsigned long long)n);
+	printf("  drain:              %7.1f ns/event\n", (double)(t5 - t4) / (double)n);
 	printf("  tracker memory:     %7.1f bytes/socket (tables), RSS +%.1f bytes/socket\n",
 	       (double)fw2_memory_bytes(t) / (double)n, (double)(rss1 - rss0) * 1024.0 / (double)n);
 	printf("  alert tick, all open: first %.3f ms (fires %llu alerts), then %.3f ms per tick "
