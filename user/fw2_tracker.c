@@ -1033,6 +1033,33 @@ void fw2_scan_end(struct fw2_tracker *t, __u64 end_ns)
 	}
 }
 
+void fw2_netns_unscannable(struct fw2_tracker *t, __u32 netns, __u64 now)
+{
+	int fin_s = fw2_netns_fin_timeout(t, netns);
+	__u64 fin_to = (fin_s > 0 ? (__u64)fin_s : 60) * NS_PER_SEC;
+
+	for (__u32 pi = 0; pi < t->peers_used; pi++) {
+		struct fw2_peer *p = &t->peers[pi];
+
+		if (!p->in_use || p->netns != netns)
+			continue;
+		for (__u32 i = p->head, next; i != FW2_NIL; i = next) {
+			struct fw2_sock *s = &t->socks[i];
+			__u64 end;
+
+			next = s->next;
+			if (s->state == FW2_TW)
+				end = s->aux_ns;
+			else if (s->state == FW2_TW_PENDING)
+				end = s->enter_ns + fin_to;
+			else
+				continue;
+			if (now >= end)
+				sock_exit(t, i, FW2_OUT_TIMEOUT, end);
+		}
+	}
+}
+
 /* ---- alerts ---- */
 
 static void fill_alert_details(struct fw2_tracker *t, const struct fw2_peer *p, __u64 now,

@@ -205,6 +205,11 @@ void fw2_mark_reaped(struct fw2_tracker *t, __u64 cookie);
 /* A timewait socket we destroyed: no event will announce it. */
 void fw2_mark_killed(struct fw2_tracker *t, __u64 cookie, __u64 now_ns);
 
+/* A namespace that cannot be scanned (gone, or no permission): timewait
+ * sockets past their expiry are ended as timeouts at their expected end
+ * rather than counted forever. */
+void fw2_netns_unscannable(struct fw2_tracker *t, __u32 netns, __u64 now_ns);
+
 /* 1 if the netns has handed-off sockets only a scan can follow. */
 int fw2_netns_needs_scan(const struct fw2_tracker *t, __u32 netns);
 /* Up to max netns inodes that need a follow-up scan. */

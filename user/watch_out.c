@@ -203,6 +203,7 @@ void out_summary_json(struct json_writer *jw, const struct fw2_tracker *t, __u64
 	jw_uint_field(jw, "recursion_misses", st->recursion_misses);
 	jw_uint_field(jw, "recursion_misses_backup", st->recursion_misses_backup);
 	jw_uint_field(jw, "storage_failures", st->storage_failures);
+	jw_uint_field(jw, "handoff_map_full", st->handoff_map_full);
 	jw_uint_field(jw, "malformed", st->malformed);
 	jw_uint_field(jw, "print_errors", st->print_errors);
 	jw_uint_field(jw, "untracked_exits", c->untracked_exits);

@@ -17,6 +17,7 @@ struct fw_run_stats {
 	__u64 recursion_misses;  /* runs the kernel skipped (main copy) */
 	__u64 recursion_misses_backup; /* ... (second copy); lost only if both skip */
 	__u64 storage_failures;
+	__u64 handoff_map_full;  /* timewait phases not followed: map full */
 	__u64 malformed;
 	__u64 print_errors;      /* lines stdout did not take */
 	__u64 scans;

@@ -297,6 +297,35 @@ static void test_keepalive_expiry_is_timeout(void **state)
 	fw2_tracker_free(t);
 }
 
+static void test_unscannable_netns_expires_timewait(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	struct fw_scan_rec r;
+
+	enter(t, 12, 9, 10 * S, 1);
+	leave(t, 12, 9, 10 * S, FW_EVF_ORPHANED, 0);
+	fw2_scan_begin(t, NETNS, 11 * S, 30, HZ, 0);
+	r = tw_rec(12, 9, 11 * S, 29 * S, FW_TCP_FIN_WAIT2);  /* expires at 40 s */
+	fw2_scan_rec(t, &r);
+	fw2_scan_end(t, 11 * S);
+	enter(t, 11, 9, 10 * S, 1);
+	leave(t, 11, 9, 12 * S, FW_EVF_ORPHANED, 0);      /* pending, never confirmed */
+	/* The namespace can no longer be scanned: nothing ends early... */
+	fw2_netns_unscannable(t, NETNS, 20 * S);
+	assert_int_equal(lg.n_exit, 0);
+	/* ...and each ends at its expected expiry once that has passed. */
+	fw2_netns_unscannable(t, NETNS, 41 * S);
+	assert_int_equal(lg.n_exit, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(lg.exits[i].outcome, FW2_OUT_TIMEOUT);
+		/* 12: its timer; 11: entered at 10 s + tcp_fin_timeout 30 s. */
+		assert_int_equal(lg.exits[i].exit_ns, 40 * S);
+	}
+	assert_int_equal(fw2_total(t, NULL, NULL), 0);
+	fw2_tracker_free(t);
+}
+
 static void test_discovery_and_reconcile(void **state)
 {
 	struct fw_config cfg = defaults();
@@ -568,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_timewait_rst_and_no_successor),
 		cmocka_unit_test(test_pending_handoff_not_judged_by_older_scan),
 		cmocka_unit_test(test_keepalive_expiry_is_timeout),
+		cmocka_unit_test(test_unscannable_netns_expires_timewait),
 		cmocka_unit_test(test_discovery_and_reconcile),
 		cmocka_unit_test(test_event_fixes_discovered_estimate),
 		cmocka_unit_test(test_untracked_exit_counted),
