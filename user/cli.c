@@ -8,7 +8,6 @@
 #include <netinet/in.h>
 #include "cli.h"
 
-#define FW_VERSION "0.1.0"
 
 enum {
 	OPT_LPORT = 256, OPT_RPORT, OPT_PEER, OPT_DURATION, OPT_JSON, OPT_RINGBUF,
@@ -209,6 +208,11 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	/* The message echoes what the user typed: keep it one printable line
+	 * whatever bytes the argument held (found by fuzz_cli). */
+	for (char *p = err; errlen && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -EINVAL;
 }
 
@@ -289,10 +293,9 @@ int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t er
 
 		switch (c) {
 		case 'h':
-		case OPT_VERSION:
-			if (c == OPT_VERSION)
-				printf("finwatch %s\n", FW_VERSION);
 			return 1;
+		case OPT_VERSION:
+			return 2;
 		case 'v':
 			cfg->verbose = 1;
 			break;

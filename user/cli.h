@@ -77,9 +77,10 @@ void cli_defaults(struct fw_config *cfg);
 /* "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" (loopback), numeric only. */
 int parse_listen_addr(const char *s, struct sockaddr_storage *out);
 
-/* 0: run; 1: --help/--version was requested (text in err is not used, the
- * caller prints cli_usage); -EINVAL: bad input, err holds one line naming
- * the flag and the value. */
+#define FW_VERSION "0.1.0"
+
+/* 0: run; 1: --help (the caller prints cli_usage); 2: --version; -EINVAL:
+ * bad input, err holds one printable line naming the flag and the value. */
 int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t errlen);
 
 void cli_usage(FILE *out);

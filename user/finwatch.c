@@ -626,9 +626,11 @@ int main(int argc, char **argv)
 	int err, ret = FW_EXIT_RUNTIME;
 
 	err = cli_parse(argc, argv, &cfg, msg, sizeof(msg));
-	if (err == 1) {
-		if (strcmp(argv[argc - 1], "--version"))
+	if (err == 1 || err == 2) {
+		if (err == 1)
 			cli_usage(stdout);
+		else
+			printf("finwatch %s\n", FW_VERSION);
 		return FW_EXIT_OK;
 	}
 	if (err) {

@@ -9,7 +9,6 @@
 #include "metrics.h"
 #include "parse.h"
 
-#define FW_VERSION_STR "0.1.0"
 /* Lifetime histogram buckets emitted: le = 2^b ms for b <= this (~4.7 h). */
 #define HIST_EMIT_MAX 24
 
@@ -198,7 +197,7 @@ int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct 
 	sb_printf(sb, "finwatch_reaped_total{result=\"failed\"} %llu\n", (unsigned long long)reaped_failed);
 
 	head(sb, "finwatch_build_info", "gauge", "finwatch version.");
-	sb_printf(sb, "finwatch_build_info{version=\"%s\"} 1\n", FW_VERSION_STR);
+	sb_printf(sb, "finwatch_build_info{version=\"%s\"} 1\n", FW_VERSION);
 	free(peers);
 	return sb->oom ? -ENOMEM : 0;
 }

@@ -51,7 +51,7 @@ syslog_part() {
 	fi
 	mkdir -p "$TEST_TMP/rsyslog"
 	cat >"$TEST_TMP/rsyslog.conf" <<EOF
-global(workDirectory="$TEST_TMP/rsyslog")
+global(workDirectory="$TEST_TMP/rsyslog" processInternalMessages="on")
 module(load="imuxsock" SysSock.Name="$sock" SysSock.RateLimit.Interval="0" SysSock.Unlink="on")
 template(name="i5" type="string" string="%programname%|%syslogfacility-text%|%syslogseverity-text%|%msg%\n")
 *.* action(type="omfile" file="$SYSLOG_OUT" template="i5")

@@ -115,6 +115,9 @@ static void test_bad_input(void **state)
 	expect_bad("unknown command", "frobnicate", "frobnicate", NULL);
 	expect_bad("unexpected argument", "extra", "trace", "extra", NULL);
 	expect_bad("-4 and -6", NULL, "-4", "-6", NULL);
+	/* Regression (fuzz_cli): a value with a newline stays one line. */
+	expect_bad("unknown command 'a?b'", NULL, "a\nb", NULL);
+	expect_bad("--peer: invalid CIDR 'x?y'", NULL, "--peer", "x\ty", NULL);
 }
 
 static void test_help(void **state)
