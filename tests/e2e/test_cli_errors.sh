@@ -38,3 +38,14 @@ for opt in --ipv4 --ipv6 --lport --rport --peer --duration --json --ringbuf-size
 	grep -qF -- "$opt" "$TEST_TMP/help" || fail "--help lacks $opt"
 done
 pass "--help lists every option, examples and exit codes"
+
+# Runtime errors say what to do and exit 1: here, no privileges.
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	rc=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+		"$FINWATCH" --json --duration 1s >"$TEST_TMP/np.out" 2>"$TEST_TMP/np.err" || rc=$?
+	[ "$rc" = 1 ] || fail "unprivileged run exited $rc, want 1"
+	grep -q 'run as root, or grant CAP_BPF' "$TEST_TMP/np.err" || fail "no actionable message: $(cat "$TEST_TMP/np.err")"
+	grep -q '"type":"error"' "$TEST_TMP/np.out" || fail "no JSON error record in --json mode"
+	pass "no privileges: exit 1, actionable message, JSON error record"
+fi
