@@ -69,7 +69,7 @@ APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all run test unit e2e deps test-deps tools fuzz bench clean vmlinux
+.PHONY: all run test unit e2e deps test-deps tools fuzz bench soak clean vmlinux
 all: $(OUTPUT)/finwatch tools
 
 tools: $(OUTPUT)/fwpeer
@@ -162,6 +162,10 @@ e2e: all
 bench: all $(OUTPUT)/replay
 	$(Q)$(OUTPUT)/replay 1000000 1000
 	$(Q)scripts/bench.sh $(OUTPUT)
+
+# A long mixed load checked against ss (not in CI): SOAK_SECONDS=600.
+soak: all
+	$(Q)scripts/soak.sh $(OUTPUT)
 
 vmlinux:
 	$(Q)scripts/gen-vmlinux.sh $(ARCH)

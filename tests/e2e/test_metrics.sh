@@ -39,7 +39,8 @@ URL="http://127.0.0.1:$FW_PORT/metrics"
 # readable by node_exporter (another user).
 umask 0027
 spawn fw - "$FINWATCH" --json --metrics "127.0.0.1:$FW_PORT" --metrics-file "$PROM_FILE" \
-	--interval 1s --metrics-top 5 --max-per-peer 0 --max-total 0 --max-age 0
+	--interval 1s --metrics-top 5 --max-per-peer 0 --max-total 0 --max-age 0 \
+	--peer "$LAB_P1_V4" --peer "$LAB_P2_V4"
 umask 0022
 wait_for 10 grep -q '"type":"start"' "$(spawn_out fw)" || fail "finwatch did not start"
 
