@@ -23,6 +23,9 @@ const volatile __u8 n_lports = 0;
 const volatile __u8 n_rports = 0;
 const volatile __u16 lports[FW_MAX_PORTS] = {};
 const volatile __u16 rports[FW_MAX_PORTS] = {};
+/* Wake the reader only once this much is queued; it also polls every
+ * 100 ms. Batches wakeups: one per record would cost more than the record. */
+const volatile __u64 wakeup_bytes = 0;
 
 struct sk_info {
 	__u64 ts_ns;          /* when the socket entered its current state */
@@ -210,7 +213,8 @@ static __always_inline int handle_set_state(struct sock *sk, int oldstate, int n
 	    (e->flags & (FW_EVF_ORPHANED | FW_EVF_FIN_RCVD)) == FW_EVF_ORPHANED)
 		if (bpf_map_update_elem(&handoffs, &e->cookie, &now, BPF_ANY))
 			stat_inc(FW_STAT_HANDOFF_FULL);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				     ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	stat_inc(FW_STAT_EVENTS);
 	return 0;
 }

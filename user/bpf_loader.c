@@ -72,6 +72,9 @@ int fw_open(const struct fw_config *cfg, struct finwatch_bpf **out)
 	if (cfg->single_program)
 		bpf_program__set_autoload(skel->progs.fw_set_state_backup, false);
 	skel->rodata->trace_all = cfg->cmd == FW_CMD_TRACE;
+	/* An eighth of the ring: the reader wakes long before it fills, and
+	 * the 100 ms poll timeout bounds the latency of quiet periods. */
+	skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 8;
 	skel->rodata->family_filter = cfg->family;
 	skel->rodata->n_lports = (__u8)cfg->n_lports;
 	skel->rodata->n_rports = (__u8)cfg->n_rports;

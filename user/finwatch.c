@@ -361,6 +361,12 @@ static void refresh_stats(struct app *a)
 
 /* ---- scans ---- */
 
+/* Long walks stop now and then to apply queued events (see fw_scanner). */
+static void drain_events(void *ctx)
+{
+	ring_buffer__consume(((struct app *)ctx)->rb);
+}
+
 static void want_owner(struct app *a, __u64 cookie, __u32 ino)
 {
 	if (a->n_owners == a->cap_owners) {
@@ -380,7 +386,7 @@ static void resolve_owners(struct app *a)
 {
 	if (!a->n_owners)
 		return;
-	if (sock_owner_resolve("/proc", a->owners, a->n_owners) > 0)
+	if (sock_owner_resolve("/proc", a->owners, a->n_owners, drain_events, a) > 0)
 		for (int i = 0; i < a->n_owners; i++)
 			if (a->owners[i].pid)
 				fw2_set_proc(a->tracker, a->owners[i].cookie, a->owners[i].pid,
@@ -566,6 +572,10 @@ static int run_loop(struct app *a)
 			report_error(a, msg);
 			return -1;
 		}
+		/* The kernel wakes us only past wakeup_bytes (batching); what
+		 * was queued more quietly is read when the poll times out. */
+		if (err == 0)
+			ring_buffer__consume(a->rb);
 		now = mono_ns();
 		if (watch) {
 			if (a->scanner_ready && now >= next_follow) {
@@ -697,6 +707,8 @@ int main(int argc, char **argv)
 			report_error(&a, msg);
 		} else {
 			a.scanner_ready = 1;
+			a.scanner.between = drain_events;
+			a.scanner.between_ctx = &a;
 		}
 		if (cfg.reap_after_ns) {
 			char d[32];

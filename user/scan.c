@@ -146,6 +146,8 @@ int scanner_scan(struct fw_scanner *sc, __u32 inum, scan_rec_fn fn, void *ctx, i
 		}
 		memmove(sc->buf, sc->buf + off, have - off);
 		have -= off;
+		if (sc->between)
+			sc->between(sc->between_ctx);
 	}
 	if (have)
 		sc->malformed++;

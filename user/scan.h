@@ -18,6 +18,10 @@ struct fw_scanner {
 	__u64 records, malformed, scans, scan_ns_total;
 	char *buf;
 	size_t buf_len;
+	/* Called between chunks of a long walk, so the caller can drain its
+	 * ring buffer: a scan of 100k sockets must not let events overflow. */
+	void (*between)(void *ctx);
+	void *between_ctx;
 };
 
 typedef void (*scan_rec_fn)(void *ctx, const struct fw_scan_rec *r);

@@ -36,8 +36,10 @@ static void read_comm(const char *proc_root, const char *pid, char *comm, size_t
 		comm[n - 1] = '\0';
 }
 
-int sock_owner_resolve(const char *proc_root, struct sock_owner_req *reqs, int n)
+int sock_owner_resolve(const char *proc_root, struct sock_owner_req *reqs, int n,
+		       void (*between)(void *ctx), void *ctx)
 {
+	unsigned procs = 0;
 	char path[300], link[64];
 	struct dirent *pe, *fe;
 	DIR *pd, *fdd;
@@ -53,6 +55,8 @@ int sock_owner_resolve(const char *proc_root, struct sock_owner_req *reqs, int n
 	while ((pe = readdir(pd)) && found < n) {
 		if (!isdigit((unsigned char)pe->d_name[0]))
 			continue;
+		if (between && ++procs % 64 == 0)
+			between(ctx);
 		snprintf(path, sizeof(path), "%s/%s/fd", proc_root, pe->d_name);
 		fdd = opendir(path);
 		if (!fdd)

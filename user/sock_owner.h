@@ -15,7 +15,9 @@ struct sock_owner_req {
 
 /* Fills pid/comm of every request whose inode an open fd refers to.
  * proc_root is "/proc" (tests pass a fake tree). Returns how many were
- * found, or -errno if proc_root cannot be read. */
-int sock_owner_resolve(const char *proc_root, struct sock_owner_req *reqs, int n);
+ * found, or -errno if proc_root cannot be read. between(ctx), if set, is
+ * called every few processes so a caller can keep draining its events. */
+int sock_owner_resolve(const char *proc_root, struct sock_owner_req *reqs, int n,
+		       void (*between)(void *ctx), void *ctx);
 
 #endif

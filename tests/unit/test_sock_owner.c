@@ -57,7 +57,7 @@ static void test_resolves_held_sockets(void **state)
 		{ .cookie = 1, .ino = 7777 }, { .cookie = 2, .ino = 5555 }, { .cookie = 3, .ino = 9999 },
 	};
 
-	assert_int_equal(sock_owner_resolve(root, r, 3), 2);
+	assert_int_equal(sock_owner_resolve(root, r, 3, NULL, NULL), 2);
 	for (int i = 0; i < 3; i++) {
 		if (r[i].cookie == 1) {
 			assert_int_equal(r[i].pid, 200);
@@ -75,8 +75,8 @@ static void test_missing_root(void **state)
 {
 	struct sock_owner_req r = { .ino = 1 };
 
-	assert_true(sock_owner_resolve("/nonexistent-proc", &r, 1) < 0);
-	assert_int_equal(sock_owner_resolve(root, &r, 0), 0);
+	assert_true(sock_owner_resolve("/nonexistent-proc", &r, 1, NULL, NULL) < 0);
+	assert_int_equal(sock_owner_resolve(root, &r, 0, NULL, NULL), 0);
 }
 
 int main(void)
