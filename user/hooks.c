@@ -121,6 +121,7 @@ int hook_submit(struct hook_runner *h, const char *data, size_t len, const char 
 static int start_job(struct hook_runner *h, struct hook_job *j, __u64 now_ns, char *err, size_t errlen)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	int pfd[2], n = 0, rc;
 	char **envp;
 	pid_t pid;
@@ -142,7 +143,15 @@ static int start_job(struct hook_runner *h, struct hook_job *j, __u64 now_ns, ch
 	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pfd[0], STDIN_FILENO);
-	rc = posix_spawnp(&pid, h->argv[0], &fa, NULL, h->argv, envp);
+	/* stdout may be finwatch's JSON stream: what a hook prints (a
+	 * webhook's reply) goes to stderr instead. */
+	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+	/* Its own process group, so a timeout kills what it started too. */
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
+	rc = posix_spawnp(&pid, h->argv[0], &fa, &attr, h->argv, envp);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	free(envp);
 	close(pfd[0]);
@@ -173,7 +182,7 @@ void hook_poll(struct hook_runner *h, __u64 now_ns, void (*report)(void *ctx, co
 
 		if (r == 0) {
 			if (!p->killed && now_ns - p->started_ns > h->timeout_ns) {
-				kill(p->pid, SIGKILL);
+				kill(-p->pid, SIGKILL);
 				p->killed = 1;
 				h->st.timed_out++;
 				snprintf(msg, sizeof(msg), "--on-alert: hook pid %d ran longer than %llu ms; killed",
@@ -184,6 +193,9 @@ void hook_poll(struct hook_runner *h, __u64 now_ns, void (*report)(void *ctx, co
 			i++;
 			continue;
 		}
+		/* Whatever the hook left running in its group goes with it. */
+		if (r > 0)
+			kill(-p->pid, SIGKILL);
 		if (r > 0 && !p->killed) {
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 				h->st.ok++;
@@ -249,7 +261,7 @@ void hook_free(struct hook_runner *h, __u64 grace_ns)
 			nanosleep(&ms, NULL);
 		}
 		for (int i = 0; i < h->n_running; i++) {
-			kill(h->running[i].pid, SIGKILL);
+			kill(-h->running[i].pid, SIGKILL);
 			waitpid(h->running[i].pid, NULL, 0);
 		}
 	}

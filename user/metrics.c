@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "metrics.h"
 #include "parse.h"
 
@@ -223,6 +224,10 @@ int metrics_write_file(const char *path, const struct strbuf *sb)
 		}
 		off += (size_t)w;
 	}
+	/* The textfile collector runs as another user: readable whatever
+	 * the umask (a unit's UMask=0027 would make it 0640). */
+	if (!err && fchmod(fd, 0644))
+		err = -errno;
 	if (!err && fsync(fd))
 		err = -errno;
 	if (close(fd) && !err)

@@ -153,7 +153,9 @@ _fw_has_line() { [ -f "$1" ] && grep -qx -- "$2" "$1"; }
 _fw_alive() {
 	local st
 	[ -r "/proc/$1/stat" ] || return 1
-	st=$(<"/proc/$1/stat") 2>/dev/null || return 1
+	# The process may exit between the check and the read: a failed
+	# read is "not alive", never a set -e exit of the whole test.
+	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
 	st=${st##*) }
 	[ "${st:0:1}" != Z ]
 }

@@ -4,7 +4,8 @@
 #    then resolved when the peer closes): stdin is the alert as one JSON
 #    object, FINWATCH_RULE/STATE/PEER/NETNS/COUNT match it, the command line
 #    is split into argv without a shell (";touch PWNED" is two arguments),
-#    and FINWATCH_* variables of finwatch's own environment do not leak.
+#    FINWATCH_* variables of finwatch's own environment do not leak, and
+#    what the hook prints stays out of finwatch's JSON Lines on stdout.
 # 2. No shell anywhere: process names full of shell syntax arrive verbatim in
 #    the JSON and nothing runs them (no PWNED file appears).
 # 3. A hook that hangs does not stall finwatch (summaries keep coming at
@@ -12,6 +13,7 @@
 #    stderr, together with the processes it started.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/i5_lib.sh"
 skip_unless_root
 command -v python3 >/dev/null 2>&1 || skip "needs python3"
 lab_up
@@ -37,6 +39,9 @@ cat >"$f.json"
 	printf 'names=%s\n' "$(env | sed -n 's/^\(FINWATCH_[A-Za-z0-9_]*\)=.*/\1/p' | sort | tr '\n' ' ')"
 } >"$f.env.tmp"
 mv "$f.env.tmp" "$f.env"
+# What a hook prints (curl prints the webhook's answer) must not end up in
+# finwatch's JSON Lines on stdout.
+echo "hook output, not JSON"
 EOF
 chmod 0755 "$TEST_TMP/hook.sh"
 # Calls for our lab's network namespace: labs of tests running in parallel
@@ -49,7 +54,7 @@ wait_ready stuck
 spawn fw - env FINWATCH_RULE=bogus "FINWATCH_EVIL=\$(touch PWNED)" "$FINWATCH" --json --interval 500ms \
 	--peer "$LAB_P1_V4" --max-per-peer 5 --max-age 0 --max-total 0 \
 	--on-alert "$TEST_TMP/hook.sh first-arg ;touch PWNED" --hook-timeout 5s
-wait_for 10 grep -q '"type":"start"' "$(spawn_out fw)" || fail "finwatch did not start"
+wait_start fw "$(spawn_out fw)"
 # 5 + 5 held sockets: over the limit only once both processes hold theirs.
 spawn held1 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5401" --how shutdown --count 5 \
 	--hold-sec -1 --comm "$COMM1"
@@ -109,6 +114,8 @@ if bad:
     sys.stderr.write("\n".join(bad) + "\n")
     sys.exit(1)
 EOF
+# (Checked at the end: see there.)
+if "$CHECK" valid "$(spawn_out fw)" 2>"$TEST_TMP/valid.err"; then stdout_ok=1; else stdout_ok=0; fi
 pass "hook ran exactly twice (firing, resolved): JSON on stdin, FINWATCH_* match it, argv split, no leaked FINWATCH_* variables"
 
 for c in "$COMM1" "$COMM2"; do
@@ -155,7 +162,7 @@ wait_ready good
 spawn fwh - "$FINWATCH" --json --interval 500ms --peer "$LAB_P1_V4" --peer "$LAB_P2_V4" \
 	--max-per-peer 25 --max-age 0 --max-total 0 --on-alert "$TEST_TMP/hang.sh" --hook-timeout 1s
 OUT=$(spawn_out fwh)
-wait_for 10 grep -q '"type":"start"' "$OUT" || fail "finwatch did not start"
+wait_start fwh "$OUT"
 # 30 held sockets: only this peer can cross the limit (the normal peer below
 # has 20 connections in all), so exactly one hook runs.
 spawn held3 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5402" --how shutdown --count 30 --hold-sec -1
@@ -174,7 +181,7 @@ exits_p2() { [ "$("$CHECK" count "$OUT" fw2_exit peer="$LAB_P2_V4" netns="$NETNS
 wait_for 5 exits_p2 || fail "fw2_exit records stopped: $("$CHECK" count "$OUT" fw2_exit peer="$LAB_P2_V4" netns="$NETNS") of 20"
 wait_for 5 grep -q "hook pid $HANG_PID ran longer than 1000 ms" "$TEST_TMP/fwh.err" ||
 	fail "no 'ran longer than 1000 ms' report for hook pid $HANG_PID on stderr: $(cat "$TEST_TMP/fwh.err")"
-wait_for 3 _fw_not_alive "$HANG_PID" || fail "hook pid $HANG_PID still running after the timeout"
+wait_for 3 dead "$HANG_PID" || fail "hook pid $HANG_PID still running after the timeout"
 # Summaries printed after the alert and less than --hook-timeout later were
 # printed while the hook ran: the main loop did not wait for it.
 alert_ts=$("$CHECK" last "$OUT" alert ts_ns rule=max_per_peer state=firing peer="$LAB_P1_V4" netns="$NETNS")
@@ -183,8 +190,11 @@ import json, sys
 t0 = int(sys.argv[2])
 n = 0
 for line in open(sys.argv[1]):
-    r = json.loads(line)
-    if r["type"] == "summary" and t0 < r["ts_ns"] < t0 + 1000000000:
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if r.get("type") == "summary" and t0 < r["ts_ns"] < t0 + 1000000000:
         n += 1
 print(n)
 EOF
@@ -193,11 +203,16 @@ EOF
 have_more_summaries() { [ "$("$CHECK" count "$OUT" summary)" -ge $((n_sum + 2)) ]; }
 n_sum=$("$CHECK" count "$OUT" summary)
 wait_for 5 have_more_summaries || fail "summaries stopped after the hook was killed"
-_fw_alive "$(spawn_pid fwh)" || fail "finwatch died"
+alive "$(spawn_pid fwh)" || fail "finwatch died"
 pass "hanging hook: $during summaries while it ran, 20 fw2_exit records, killed after 1 s and reported on stderr"
 
 spawn_stop fwh INT || fail "finwatch did not exit 0 on SIGINT"
+
+# Last, the checks finwatch failed when this test was written.
+[ "$stdout_ok" = 1 ] ||
+	fail "finwatch --json stdout is not JSON Lines after the hook ran ($(cat "$TEST_TMP/valid.err")): the hook's stdout is finwatch's stdout"
+pass "the hook's output stays out of finwatch's JSON Lines"
 # Last: what the hook started dies with it (a hook is a process group).
-wait_for 3 _fw_not_alive "$CHILD_PID" ||
+wait_for 3 dead "$CHILD_PID" ||
 	fail "the hook's child (sleep 1000, pid $CHILD_PID) survived the hook's timeout kill and finwatch's exit: only the hook's own pid is killed, not its process group"
 pass "the hook's child process was killed with it"

@@ -2,13 +2,14 @@
 # Log pipelines.
 # 1. --syslog: alerts (JSON text) and FIN_WAIT_2 exits reach a real syslog
 #    daemon (a private rsyslogd) with facility daemon and the right severities.
-# 2. --output FILE under load, rotated logrotate-style five times (rename +
-#    SIGHUP): finwatch keeps running, every line of every file is one whole
+# 2. --output FILE under load, rotated five times (rename + SIGHUP, the last
+#    time by logrotate itself): finwatch keeps running, every line of every file is one whole
 #    JSON object with host and an ISO-8601 UTC time, and no line is lost or
 #    split: the fw2_exit lines across the files are exactly the exits of the
 #    final summary, one per connection made.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/i5_lib.sh"
 skip_unless_root
 command -v python3 >/dev/null 2>&1 || skip "needs python3"
 lab_up
@@ -70,7 +71,7 @@ EOF
 	else
 		spawn fwsys - "${fwcmd[@]}"
 	fi
-	wait_for 10 grep -q '"type":"start"' "$(spawn_out fwsys)" || fail "finwatch --syslog did not start"
+	wait_start fwsys "$(spawn_out fwsys)"
 	spawn sstuck "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5211" --mode hold
 	wait_ready sstuck
 	n=8
@@ -97,41 +98,69 @@ spawn good "$LAB_P2" "$FWPEER" server --listen "$LAB_P2_V4:5212" --mode close
 wait_ready good
 umask 0022
 spawn fw - "$FINWATCH" --output "$LOG" --interval 500ms --peer "$LAB_P2_V4" --max-per-peer 0 \
-	--max-total 0 --max-age 0 --scan-interval 500ms
+	--max-total 0 --max-age 0 --scan-interval 500ms --top 100
 FW_PID=$SPAWN_PID
-wait_for 10 grep -qs '"type":"start"' "$LOG" || fail "finwatch --output did not start"
+wait_start fw "$LOG"
 [ ! -s "$(spawn_out fw)" ] || fail "--output: finwatch also wrote to stdout: $(head -c 300 "$(spawn_out fw)")"
 
+# Rounds 1..ROUNDS-1: rename + SIGHUP by hand; the last round with the real
+# logrotate (create + postrotate kill -HUP) when it is installed.
+files=()
 for ((i = 1; i <= ROUNDS; i++)); do
 	spawn "churn$i" "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P2_V4:5212" --count "$PER_ROUND" \
 		--interval-ms 1
 	# Rotate while exits are being written.
 	wait_for 5 grep -qs '"type":"fw2_exit"' "$LOG" || fail "round $i: no fw2_exit lines in $LOG"
-	mv "$LOG" "$LOG.$i"
-	kill -HUP "$FW_PID"
-	if ! wait_for 5 test -e "$LOG"; then
-		_fw_alive "$FW_PID" || fail "finwatch exited on SIGHUP (rotation $i) instead of reopening --output; last line: $(tail -n1 "$LOG.$i" | cut -c1-120)"
-		fail "rotation $i: finwatch did not reopen $LOG within 5 s of SIGHUP"
+	if [ "$i" = "$ROUNDS" ] && command -v logrotate >/dev/null 2>&1; then
+		how=logrotate
+		mkdir -p "$TEST_TMP/old"
+		cat >"$TEST_TMP/logrotate.conf" <<EOF
+$LOG {
+	rotate 3
+	olddir $TEST_TMP/old
+	nocompress
+	create 0640 root root
+	postrotate
+		kill -HUP $FW_PID
+	endscript
+}
+EOF
+		out=$(logrotate -f -s "$TEST_TMP/logrotate.state" "$TEST_TMP/logrotate.conf" 2>&1) ||
+			fail "logrotate failed: $out"
+		files+=("$TEST_TMP/old/fw.jsonl.1")
+	else
+		how="mv + SIGHUP"
+		mv "$LOG" "$LOG.$i"
+		kill -HUP "$FW_PID"
+		files+=("$LOG.$i")
+	fi
+	# finwatch writes to the new file (logrotate created it already).
+	if ! wait_for 5 test -s "$LOG"; then
+		alive "$FW_PID" || fail "finwatch exited on SIGHUP (rotation $i) instead of reopening --output; last line: $(tail -n1 "${files[-1]}" | cut -c1-120)"
+		fail "rotation $i ($how): finwatch did not write to the new $LOG within 5 s of SIGHUP"
 	fi
 	spawn_wait "churn$i" 30 || fail "churn round $i failed"
 done
-_fw_alive "$FW_PID" || fail "finwatch died during the rotations"
-pass "$ROUNDS rotations (rename + SIGHUP) under a churn of $((ROUNDS * PER_ROUND)) connections; finwatch reopened each time"
+files+=("$LOG")
+alive "$FW_PID" || fail "finwatch died during the rotations"
+pass "$ROUNDS rotations (the last by $how) under a churn of $((ROUNDS * PER_ROUND)) connections; finwatch reopened each time"
 
 TOTAL=$((ROUNDS * PER_ROUND))
 p2() { "$CHECK" peer "$LOG" "$LAB_P2_V4" "$1" "$NETNS"; }
 all_exited() { [ "$(p2 exited)" = "$TOTAL" ] && [ "$(p2 count)" = 0 ]; }
-wait_for 15 all_exited || fail "finwatch counts $(p2 exited) exits (count $(p2 count)) for $LAB_P2_V4, want $TOTAL"
+counters() {
+	"$CHECK" last "$LOG" summary "$1" | tr -d '\n'
+}
+wait_for 15 all_exited ||
+	fail "finwatch counts $(p2 exited) exits, $(p2 entered) entered, $(p2 count) now for $LAB_P2_V4 in netns $NETNS, want $TOTAL exits (last summary: lost $(counters lost), recursion_misses $(counters recursion_misses), untracked_exits $(counters untracked_exits), handoffs $(counters handoffs), reconciled_missing $(counters reconciled_missing))"
 spawn_stop fw INT || fail "finwatch did not exit 0 on SIGINT"
 
-files=()
-for ((i = 1; i <= ROUNDS; i++)); do files+=("$LOG.$i"); done
-files+=("$LOG")
 for f in "${files[@]}"; do
 	"$CHECK" valid "$f" || fail "$f: invalid JSON Lines (above)"
 done
-mode=$(stat -c %a "$LOG")
-[ "$mode" = 640 ] || fail "reopened --output file has mode $mode, want 640"
+# A file finwatch created when reopening (logrotate's create made the current one).
+mode=$(stat -c %a "${files[1]}")
+[ "$mode" = 640 ] || fail "${files[1]}, opened by finwatch on SIGHUP, has mode $mode, want 640"
 python3 - "$LAB_P2_V4" "$NETNS" "$TOTAL" "${files[@]}" <<'EOF' || fail "log files check (above)"
 import datetime, json, re, socket, sys
 peer, netns, total, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]

@@ -7,6 +7,7 @@
 # world-readable (mode 0644) even under the systemd unit's UMask=0027.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/i5_lib.sh"
 skip_unless_root
 command -v python3 >/dev/null 2>&1 || skip "needs python3"
 command -v promtool >/dev/null 2>&1 || skip "needs promtool (Debian package prometheus)"
@@ -42,7 +43,7 @@ spawn fw - "$FINWATCH" --json --metrics "127.0.0.1:$FW_PORT" --metrics-file "$PR
 	--interval 1s --metrics-top 5 --max-per-peer 0 --max-total 0 --max-age 0 \
 	--peer "$LAB_P1_V4" --peer "$LAB_P2_V4"
 umask 0022
-wait_for 10 grep -q '"type":"start"' "$(spawn_out fw)" || fail "finwatch did not start"
+wait_start fw "$(spawn_out fw)"
 
 # A real Prometheus server scraping finwatch every second.
 cat >"$TEST_TMP/prometheus.yml" <<EOF
@@ -121,6 +122,8 @@ EOF
 pass "per-peer series add up to the host gauge; histogram count = exits"
 
 # Prometheus (the real server) sees the same number.
+prom_ready() { "${HTTP[@]}" get "http://127.0.0.1:$PROM_PORT/-/ready" 1 >/dev/null 2>&1; }
+wait_for 15 prom_ready || fail "Prometheus did not become ready on 127.0.0.1:$PROM_PORT"
 PQ="sum(finwatch_fin_wait2_sockets{peer=\"$LAB_P1_V4\",netns=\"$NETNS\"})"
 prom_is() { [ "$("${HTTP[@]}" prom_value "http://127.0.0.1:$PROM_PORT" "$1" 2 2>/dev/null)" = "$2" ]; }
 wait_for 25 prom_is "$PQ" "$HELD" ||
@@ -137,9 +140,10 @@ spawn garbage - "${HTTP[@]}" hold 127.0.0.1 "$FW_PORT" "$(hex '\x00\xff\x16GARBA
 wait_ready idle
 wait_ready half
 wait_ready garbage
-t0=$(_fw_now_us)
+t0=${EPOCHREALTIME/[.,]/}
 scrape || fail "GET /metrics failed while slow clients are connected"
-dt=$(( ($(_fw_now_us) - t0) / 1000 ))
+t1=${EPOCHREALTIME/[.,]/}
+dt=$(( (t1 - t0) / 1000 ))
 [ "$dt" -lt 1500 ] || fail "GET /metrics took ${dt} ms with slow clients connected"
 [ "$(metric_value "$SCRAPE" "$held_series")" = "$HELD" ] || fail "wrong value while slow clients are connected"
 pass "scrape answered in ${dt} ms with an idle, a half-request and a garbage connection open"
@@ -165,7 +169,7 @@ closed() { grep -q '^closed after' "$(spawn_out "$1")"; }
 for c in idle half garbage; do
 	wait_for 12 closed "$c" || fail "slow client '$c' still connected after 12 s: $(cat "$(spawn_out "$c")")"
 done
-_fw_alive "$(spawn_pid fw)" || fail "finwatch died"
+alive "$(spawn_pid fw)" || fail "finwatch died"
 scrape || fail "GET /metrics failed after the hostile clients"
 pass "slow clients disconnected by the server ($(sed -n 's/^closed after //p' "$(spawn_out idle)") for the idle one); finwatch still serving"
 
@@ -173,20 +177,26 @@ pass "slow clients disconnected by the server ($(sed -n 's/^closed after //p' "$
 [ -f "$PROM_FILE" ] || fail "--metrics-file $PROM_FILE not written"
 out=$(promtool check metrics <"$PROM_FILE" 2>&1) || fail "promtool check metrics rejects $PROM_FILE: $out"
 grep -qxF "$held_series $HELD" "$PROM_FILE" || fail "$PROM_FILE lacks '$held_series $HELD'"
-# Atomic replacement: each rewrite is a new inode (rename), and every version
-# read is complete (ends with the last metric).
-seen_inodes=$(stat -c %i "$PROM_FILE") torn=
+# Atomic replacement: every rewrite is a new file renamed over the old one (a
+# different inode from the one it replaces; an in-place rewrite keeps it),
+# and every version read is complete (ends with the last metric).
+version=$(stat -c '%i %y' "$PROM_FILE") torn='' in_place='' changes=0
 replaced() {
-	local ino last
+	local v last
 	last=$(tail -n1 "$PROM_FILE")
 	[[ "$last" == "finwatch_build_info{"* ]] || torn="$torn '$last'"
-	ino=$(stat -c %i "$PROM_FILE")
-	[[ " $seen_inodes " == *" $ino "* ]] || seen_inodes="$seen_inodes $ino"
-	[ "$(wc -w <<<"$seen_inodes")" -ge 3 ]
+	v=$(stat -c '%i %y' "$PROM_FILE")
+	if [ "$v" != "$version" ]; then
+		[ "${v%% *}" != "${version%% *}" ] || in_place="$in_place ($version -> $v)"
+		version=$v
+		changes=$((changes + 1))
+	fi
+	[ "$changes" -ge 2 ]
 }
-wait_for 5 replaced || fail "$PROM_FILE not replaced by rename twice within 5 s (inodes: $seen_inodes)"
+wait_for 5 replaced || fail "$PROM_FILE rewritten $changes times within 5 s at --interval 1s, want 2"
+[ -z "$in_place" ] || fail "$PROM_FILE rewritten in place, not replaced by rename:$in_place"
 [ -z "$torn" ] || fail "read an incomplete $PROM_FILE (last line:$torn)"
-pass "--metrics-file passes promtool, replaced atomically (inodes $seen_inodes)"
+pass "--metrics-file passes promtool, replaced atomically by rename ($changes rewrites seen, all complete)"
 
 # ---- alerting rules shipped in deploy/ ----
 RULES="$FW_ROOT/deploy/prometheus/finwatch-rules.yml"
