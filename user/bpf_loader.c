@@ -153,7 +153,8 @@ static __u64 prog_misses(struct bpf_program *p)
 __u64 fw_recursion_misses(struct finwatch_bpf *skel, __u64 *backup)
 {
 	if (backup)
-		*backup = skel->links.fw_set_state_backup ? prog_misses(skel->progs.fw_set_state_backup) : 0;
+		*backup = bpf_program__fd(skel->progs.fw_set_state_backup) >= 0
+				  ? prog_misses(skel->progs.fw_set_state_backup) : 0;
 	return prog_misses(skel->progs.fw_set_state);
 }
 

@@ -27,6 +27,7 @@
 #include "doctor.h"
 #include "reaper.h"
 #include "scan.h"
+#include "sink.h"
 #include "sock_owner.h"
 #include "trace_fmt.h"
 #include "watch_out.h"
@@ -60,6 +61,8 @@ struct app {
 	__u64 t0_ns;
 	struct fw_run_stats st;
 	FILE *out;                    /* --output file, or NULL for stdout */
+	struct sink sink;             /* every record goes through it, whole */
+	int draining;                 /* final drain after detaching */
 	struct metrics_server *metrics;
 	struct strbuf metrics_text;
 	struct hook_runner *hooks;
@@ -133,16 +136,25 @@ static void reopen_output(struct app *a)
 			a->cfg->output, strerror(errno));
 		return;
 	}
+	sink_set_fd(&a->sink, fileno(f));
 	fclose(a->out);
 	a->out = f;
-	a->jw.out = f;
-	a->jw.error = 0;
 }
 
-static void end_line(struct app *a)
+/* Ends a record built in a->sink.mem (JSON or text) and writes it whole;
+ * -errno when it was dropped (stdout full or gone). */
+static int emit(struct app *a)
 {
-	if (jw_end_line(&a->jw))
-		a->st.print_errors++;
+	int err = sink_emit(&a->sink);
+
+	a->st.print_errors = a->sink.dropped;
+	return err;
+}
+
+static int end_line(struct app *a)
+{
+	jw_end_line(&a->jw);
+	return emit(a);
 }
 
 static int handle_event(void *ctx, void *data, size_t len)
@@ -157,16 +169,20 @@ static int handle_event(void *ctx, void *data, size_t len)
 	a->st.received++;
 	if (!cli_peer_allowed(a->cfg, e.family, e.daddr))
 		return 0;
-	if (a->cfg->cmd == FW_CMD_WATCH) {
+	if (a->cfg->cmd != FW_CMD_TRACE) {
 		fw2_on_event(a->tracker, &e);
 	} else if (a->cfg->json) {
 		trace_print_json(&a->jw, &e);
 		end_line(a);
-	} else if (trace_print_text(stdout, &e, a->t0_ns), ferror(stdout)) {
-		a->st.print_errors++;
-		clearerr(stdout);
+	} else {
+		trace_print_text(a->sink.mem, &e, a->t0_ns);
+		emit(a);
 	}
-	return 0;
+	/* libbpf keeps calling while records arrive: under a storm a poll
+	 * would never return and SIGINT would wait for the storm to end. This
+	 * record is handled (libbpf consumed it); the rest wait for the
+	 * final drain. */
+	return exiting && !a->draining ? -EINTR : 0;
 }
 
 static void on_exit_cb(void *ctx, const struct fw2_exit *x)
@@ -238,15 +254,13 @@ static void on_alert_cb(void *ctx, const struct fw2_alert *al)
 		if (json && a->cfg->syslog)
 			syslog(al->firing ? LOG_WARNING : LOG_NOTICE, "%s", json);
 	}
-	if (a->cfg->json) {
+	if (a->cfg->json)
 		out_alert_json(&a->jw, al);
-		end_line(a);
-		/* Alerts must reach someone even when stdout is stuck. */
-		if (a->jw.error)
-			out_alert_text(stderr, al);
-	} else {
-		out_alert_text(stdout, al);
-	}
+	else
+		out_alert_text(a->sink.mem, al);
+	/* Alerts must reach someone even when stdout is stuck. */
+	if ((a->cfg->json ? end_line(a) : emit(a)) != 0)
+		out_alert_text(stderr, al);
 }
 
 static void follow_cb(void *ctx, __u64 cookie)
@@ -299,11 +313,13 @@ static void on_reaped(void *ctx, const struct fw2_candidate *c, const char *resu
 		jw_end_object(&a->jw);
 		end_line(a);
 	} else {
-		printf("REAPED%s %s:%u -> %s:%u peer=%s netns=%u age=%.1fs kind=%s holder=%s[%u] result=%s%s%s\n",
+		fprintf(a->sink.mem,
+			"REAPED%s %s:%u -> %s:%u peer=%s netns=%u age=%.1fs kind=%s holder=%s[%u] result=%s%s%s\n",
 		       strcmp(result, "dry_run") ? "" : " (dry run, not destroyed)",
 		       sa, c->sport, da, c->dport, peer, c->netns, (double)c->age_ns / 1e9,
 		       c->orphaned ? "orphaned" : "held", comm, c->pid, result, err ? ": " : "",
 		       err ? strerror(-err) : "");
+		emit(a);
 	}
 	if (a->cfg->syslog)
 		syslog(LOG_WARNING, "reaped %s:%u -> %s:%u age=%.1fs kind=%s pid=%u result=%s", sa, c->sport,
@@ -445,8 +461,11 @@ static void scan_netns(struct app *a, __u32 inum, int full)
 		fw2_netns_unscannable(a->tracker, inum, mono_ns());
 		return;
 	}
-	/* A vanished namespace took its timewait sockets with it: an empty
-	 * scan lets the tracker end them. */
+	if (err == -ENOENT) {
+		/* Deleted: the kernel purged its timewait sockets with it. */
+		fw2_netns_gone(a->tracker, inum, mono_ns());
+		return;
+	}
 	scan_begin_once(&c, 0);
 	ring_buffer__consume(a->rb);
 	fw2_scan_end(a->tracker, mono_ns());
@@ -489,9 +508,10 @@ static void reconcile(struct app *a)
 		jw_end_object(&a->jw);
 		end_line(a);
 	} else {
-		printf("RECONCILE: a full scan found %llu FIN_WAIT_2 socket(s) no event announced and "
-		       "%llu tracked socket(s) already gone (events were missed; see lost/skipped)\n",
-		       (unsigned long long)found, (unsigned long long)missing);
+		fprintf(a->sink.mem, "RECONCILE: a full scan found %llu FIN_WAIT_2 socket(s) no event "
+			"announced and %llu tracked socket(s) already gone (events were missed; see "
+			"lost/skipped)\n", (unsigned long long)found, (unsigned long long)missing);
+		emit(a);
 	}
 }
 
@@ -514,9 +534,10 @@ static void print_summary(struct app *a, int final)
 			out_summary_json(&a->jw, a->tracker, now, a->cfg->top, &a->st, final);
 			end_line(a);
 		} else {
-			out_table_text(stdout, a->tracker, now, a->cfg->top, &a->st);
+			out_table_text(a->sink.mem, a->tracker, now, a->cfg->top, &a->st);
 			if (final)
-				out_histograms_text(stdout, a->tracker, a->cfg->top);
+				out_histograms_text(a->sink.mem, a->tracker, a->cfg->top);
+			emit(a);
 		}
 	} else if (a->cfg->json && final) {
 		json_record_begin(&a->jw, "summary", now);
@@ -576,17 +597,18 @@ static int run_loop(struct app *a)
 		 * was queued more quietly is read when the poll times out. */
 		if (err == 0)
 			ring_buffer__consume(a->rb);
+		sink_flush(&a->sink);
 		now = mono_ns();
 		if (watch) {
 			if (a->scanner_ready && now >= next_follow) {
-				__u64 spent = a->scanner.scan_ns_total;
+				__u64 spent = a->scanner.scan_cpu_ns_total;
 
 				scan_pending(a);
 				/* Walking a busy namespace costs ~0.4 us per socket:
 				 * keep follow-ups under 1% of a CPU by spacing them
 				 * out (exit times stay exact, from the kernel's timer;
 				 * only counts lag). */
-				spent = (a->scanner.scan_ns_total - spent) * 100;
+				spent = (a->scanner.scan_cpu_ns_total - spent) * 100;
 				next_follow = mono_ns() + (spent > cfg->scan_interval_ns ? spent
 											  : cfg->scan_interval_ns);
 			}
@@ -619,7 +641,12 @@ static int run_loop(struct app *a)
 			}
 			if (want_hist) {
 				want_hist = 0;
-				out_histograms_text(cfg->json ? stderr : stdout, a->tracker, cfg->top);
+				if (cfg->json) {
+					out_histograms_text(stderr, a->tracker, cfg->top);
+				} else {
+					out_histograms_text(a->sink.mem, a->tracker, cfg->top);
+					emit(a);
+				}
 			}
 		}
 		if (deadline && now >= deadline)
@@ -647,8 +674,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "finwatch: %s (see finwatch --help)\n", msg);
 		return FW_EXIT_USAGE;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	jw_init(&a.jw, stdout);
 	setup_json_records();
 	if (cfg.output) {
 		a.out = open_output(cfg.output);
@@ -656,8 +681,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "finwatch: cannot open --output %s: %s\n", cfg.output, strerror(errno));
 			return FW_EXIT_RUNTIME;
 		}
-		a.jw.out = a.out;
 	}
+	if (sink_open(&a.sink, a.out ? fileno(a.out) : STDOUT_FILENO)) {
+		fprintf(stderr, "finwatch: out of memory\n");
+		return FW_EXIT_RUNTIME;
+	}
+	jw_init(&a.jw, a.sink.mem);
 	if (cfg.syslog)
 		openlog("finwatch", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 
@@ -765,6 +794,9 @@ int main(int argc, char **argv)
 			goto cleanup;
 		/* Only the report: no follow-ups, no hooks, no alerts. */
 		scan_all(&a);
+		/* A one-shot report: plain blocking stdout is right here. */
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		jw_init(&a.jw, stdout);
 		err = doctor_run(&cfg, &a.scanner, a.tracker, &a.jw, mono_ns());
 		ret = err ? FW_EXIT_RUNTIME : FW_EXIT_OK;
 		goto cleanup;
@@ -776,14 +808,17 @@ int main(int argc, char **argv)
 	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	a.t0_ns = mono_ns();
-	if (cfg.cmd == FW_CMD_TRACE && !cfg.json)
-		trace_print_header(stdout);
+	if (cfg.cmd == FW_CMD_TRACE && !cfg.json) {
+		trace_print_header(a.sink.mem);
+		emit(&a);
+	}
 	if (cfg.cmd == FW_CMD_WATCH && a.scanner_ready && !cfg.no_discovery) {
 		scan_all(&a);
 		fw2_tick(a.tracker, mono_ns());
 		if (!cfg.json) {
 			refresh_stats(&a);
-			out_table_text(stdout, a.tracker, mono_ns(), cfg.top, &a.st);
+			out_table_text(a.sink.mem, a.tracker, mono_ns(), cfg.top, &a.st);
+			emit(&a);
 		}
 	}
 	if (cfg.json) {
@@ -798,10 +833,18 @@ int main(int argc, char **argv)
 
 	if (run_loop(&a))
 		goto cleanup;
-	/* Drain what the kernel already queued before the final report. */
+	/* Detach first: the final drain then reads a queue that no longer
+	 * grows, and the counters below match what was read. */
+	bpf_link__destroy(a.skel->links.fw_set_state);
+	a.skel->links.fw_set_state = NULL;
+	bpf_link__destroy(a.skel->links.fw_set_state_backup);
+	a.skel->links.fw_set_state_backup = NULL;
+	a.draining = 1;
 	ring_buffer__consume(a.rb);
 	if (a.tracker)
 		fw2_tick(a.tracker, mono_ns());
+	/* The last record should arrive even through a slow reader. */
+	a.sink.final_wait_ms = 2000;
 	print_summary(&a, 1);
 	if (a.tracker) {
 		publish_metrics(&a, mono_ns());
@@ -826,6 +869,7 @@ cleanup:
 	fw2_tracker_free(a.tracker);
 	ring_buffer__free(a.rb);
 	finwatch_bpf__destroy(a.skel);
+	sink_close(&a.sink);
 	if (a.out)
 		fclose(a.out);
 	if (cfg.syslog)

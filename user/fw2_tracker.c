@@ -1060,6 +1060,21 @@ void fw2_netns_unscannable(struct fw2_tracker *t, __u32 netns, __u64 now)
 	}
 }
 
+void fw2_netns_gone(struct fw2_tracker *t, __u32 netns, __u64 now)
+{
+	for (__u32 pi = 0; pi < t->peers_used; pi++) {
+		struct fw2_peer *p = &t->peers[pi];
+
+		if (!p->in_use || p->netns != netns)
+			continue;
+		for (__u32 i = p->head, next; i != FW2_NIL; i = next) {
+			next = t->socks[i].next;
+			if (t->socks[i].state == FW2_TW || t->socks[i].state == FW2_TW_PENDING)
+				sock_exit(t, i, FW2_OUT_OTHER, now);
+		}
+	}
+}
+
 /* ---- alerts ---- */
 
 static void fill_alert_details(struct fw2_tracker *t, const struct fw2_peer *p, __u64 now,

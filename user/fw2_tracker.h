@@ -210,6 +210,10 @@ void fw2_mark_killed(struct fw2_tracker *t, __u64 cookie, __u64 now_ns);
  * rather than counted forever. */
 void fw2_netns_unscannable(struct fw2_tracker *t, __u32 netns, __u64 now_ns);
 
+/* A namespace that no longer exists: its timewait sockets went with it
+ * (outcome other, now). */
+void fw2_netns_gone(struct fw2_tracker *t, __u32 netns, __u64 now_ns);
+
 /* 1 if the netns has handed-off sockets only a scan can follow. */
 int fw2_netns_needs_scan(const struct fw2_tracker *t, __u32 netns);
 /* Up to max netns inodes that need a follow-up scan. */

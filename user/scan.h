@@ -16,6 +16,7 @@ struct fw_scanner {
 	__u32 self_inum;
 	struct netns_set nsset;
 	__u64 records, malformed, scans, scan_ns_total;
+	__u64 scan_cpu_ns_total;  /* this thread's CPU in walks, drains excluded */
 	char *buf;
 	size_t buf_len;
 	/* Called between chunks of a long walk, so the caller can drain its
