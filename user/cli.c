@@ -67,7 +67,7 @@ void cli_defaults(struct fw_config *cfg)
 	cfg->max_age_ns = 120 * NS_PER_SEC;
 	cfg->max_per_peer = 100;
 	cfg->max_total = 1000;
-	cfg->scan_interval_ns = NS_PER_SEC;
+	cfg->scan_interval_ns = 500 * NS_PER_MS;
 	cfg->reconcile_ns = 60 * NS_PER_SEC;
 	cfg->group_by = FW_GROUP_ADDR;
 	cfg->top = 10;
@@ -163,7 +163,7 @@ void cli_usage(FILE *out)
 "      --group-by KEY         addr (default), addr:port, or a prefix length\n"
 "                             such as /24 or /24,/64 (IPv4,IPv6)\n"
 "      --top N                peers shown per table (default 10)\n"
-"      --scan-interval DUR    timewait follow-up scan period (default 1s)\n"
+"      --scan-interval DUR    timewait follow-up scan period (default 500ms)\n"
 "      --reconcile DURATION   full rescan to correct missed events (default 1m;\n"
 "                             0 disables)\n"
 "      --no-discovery         do not scan for sockets stuck before start\n"

@@ -94,6 +94,8 @@ static void setup_json_records(void)
 
 /* Runtime errors: a JSON record in JSON mode (bpftool's convention), so a
  * pipeline sees why the stream ended, and always a line on stderr. */
+static int end_line(struct app *a);
+
 static void report_error(struct app *a, const char *what)
 {
 	fprintf(stderr, "finwatch: %s\n", what);
@@ -101,7 +103,7 @@ static void report_error(struct app *a, const char *what)
 		json_record_begin(&a->jw, "error", mono_ns());
 		jw_string_field(&a->jw, "error", what);
 		jw_end_object(&a->jw);
-		jw_end_line(&a->jw);
+		end_line(a);
 	}
 }
 
