@@ -611,6 +611,10 @@ static int run_loop(struct app *a)
 				 * out (exit times stay exact, from the kernel's timer;
 				 * only counts lag). */
 				spent = (a->scanner.scan_cpu_ns_total - spent) * 100;
+				/* ... but never more than 4 intervals apart: counts
+				 * must not lag without bound on a huge namespace. */
+				if (spent > 4 * cfg->scan_interval_ns)
+					spent = 4 * cfg->scan_interval_ns;
 				next_follow = mono_ns() + (spent > cfg->scan_interval_ns ? spent
 											  : cfg->scan_interval_ns);
 			}
