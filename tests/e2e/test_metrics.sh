@@ -86,6 +86,13 @@ pass "GET /metrics: $held_series = $HELD = ss"
 out=$(promtool check metrics <"$SCRAPE" 2>&1) || fail "promtool check metrics rejects the scrape: $out"
 pass "promtool check metrics accepts the scraped text${out:+ ($out)}"
 
+# The normal peer's 20 orphans leave FIN_WAIT_2 as a follow-up scan sees
+# their timewait sockets get the peer's FIN; metrics are published each
+# second: wait for a scrape that has them.
+exits_sum() { awk '/^finwatch_fin_wait2_exits_total/ {s += $2} END {print s + 0}' "$SCRAPE"; }
+scraped_exits() { scrape && [ "$(exits_sum)" -ge 20 ]; }
+wait_for 10 scraped_exits || fail "exits_total stays at $(exits_sum), the normal peer closed 20"
+
 # Internal consistency of one scrape: the per-peer series (top K + "other")
 # add up to the host gauge, and the histogram counts every exit.
 python3 - "$SCRAPE" <<'EOF' || fail "inconsistent metrics (above)"

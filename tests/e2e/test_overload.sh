@@ -204,14 +204,14 @@ growth=$((max - base))
 [ "$growth" -lt 8192 ] || i7_check_fail "RSS grew ${growth} KiB after the first 5 s of the storm (bound 8192 KiB): ${samples[*]}"
 # The kernel's own count is small: every socket is reset 100 ms after it
 # entered FIN_WAIT_2. finwatch counts an orphan handed to a timewait socket
-# until a follow-up scan (every --scan-interval, 1 s) sees it gone, so it may
+# until a follow-up scan (every --scan-interval, 500 ms by default) sees it gone, so it may
 # run ahead by about one scan interval of connections (bound: 2.5 s).
 rate=$((conns / STORM_S))
 fw_max=$("$I7_CHECK" peermax "$TEST_TMP/fw_c.out" "$LAB_P1_V4" "$HOST_NS" count)
 bound=$((ss_max + 5 * rate / 2))
 echo "figure: storm peer FIN_WAIT_2 count: ss at most $ss_max (2 s samples), finwatch at most $fw_max (1 s summaries); ${rate} connections/s"
 [ "$fw_max" -le "$bound" ] ||
-	i7_check_fail "during the storm finwatch counted up to $fw_max FIN_WAIT_2 sockets for the peer, ss at most $ss_max: over 2.5 s of connections ahead (bound $bound; $(grep -o '"scans":[0-9]*' "$TEST_TMP/fw_c.out" | tail -n1) since start, --scan-interval 1s)"
+	i7_check_fail "during the storm finwatch counted up to $fw_max FIN_WAIT_2 sockets for the peer, ss at most $ss_max: over 2.5 s of connections ahead (bound $bound; $(grep -o '"scans":[0-9]*' "$TEST_TMP/fw_c.out" | tail -n1) since start, --scan-interval 500ms)"
 wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 0 "$LAB_P1_V4" || fail "storm sockets still in FIN_WAIT_2"
 peer_c() { "$I7_CHECK" peer "$TEST_TMP/fw_c.out" "$LAB_P1_V4" "$HOST_NS" "$1"; }
 # Back to 0 within a few scan intervals - or, if records were lost (other
@@ -226,7 +226,7 @@ t_end=$(_fw_now_us)
 if wait_for 6 settled; then
 	echo "figure: after the storm finwatch's count settled ($(peer_c count), ss 0) in $((($(_fw_now_us) - t_end) / 1000)) ms"
 else
-	i7_check_fail "6 s after the storm finwatch still counts $(peer_c count) FIN_WAIT_2 sockets for the peer (ss: 0, $(grep -o '"lost":[0-9]*' "$TEST_TMP/fw_c.out" | tail -n1), --scan-interval 1s)"
+	i7_check_fail "6 s after the storm finwatch still counts $(peer_c count) FIN_WAIT_2 sockets for the peer (ss: 0, $(grep -o '"lost":[0-9]*' "$TEST_TMP/fw_c.out" | tail -n1), --scan-interval 500ms)"
 fi
 rc=0
 spawn_stop fw_c INT || rc=$?
