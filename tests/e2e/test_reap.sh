@@ -54,7 +54,8 @@ run_fw() { # NAME ARGS...: a bounded run of finwatch
 	spawn "$name" - "$FINWATCH" --json --interval 1s --max-age 0 --max-per-peer 0 --max-total 0 \
 		--peer 10.201.0.0/16 --peer fd00:201::/32 "$@"
 }
-reaped() { "$CHECK" count "$TEST_TMP/$1.out" reaped "${@:2}"; }
+# Only this lab's namespace: other labs may use the same addresses.
+reaped() { "$CHECK" count "$TEST_TMP/$1.out" reaped netns="$NS" "${@:2}"; }
 at_least() { [ "$(reaped "$1" "${@:3}")" -ge "$2" ]; }
 
 # 1. Dry run: reports all 12 (kind all), destroys nothing.
@@ -72,7 +73,7 @@ wait_for 10 at_least orph 2 result=ok || fail "orphans not reaped: $(cat "$TEST_
 wait_for 3 ss_expect "$LAB_HOST" fin-wait-2 10 || fail "after orphan reap: $(ss_count "$LAB_HOST" fin-wait-2) FIN_WAIT_2, want 10"
 [ "$(reaped orph kind=held)" = 0 ] || fail "held sockets reaped with --reap-kind orphaned"
 [ "$(reaped orph timewait=true)" = 2 ] || fail "orphans were not timewait sockets"
-killed=$("$CHECK" count "$TEST_TMP/orph.out" fw2_exit outcome=killed)
+killed=$("$CHECK" count "$TEST_TMP/orph.out" fw2_exit netns="$NS" outcome=killed)
 [ "$killed" = 2 ] || fail "$killed fw2_exit killed, want 2"
 spawn_stop orph INT || fail "orphan run exit"
 pass "kind=orphaned, peer P1: 2 timewait orphans destroyed, held untouched"
@@ -85,9 +86,10 @@ wait_for 3 ss_expect "$LAB_HOST" fin-wait-2 2 "$LAB_P2_V4" || fail "P2 sockets t
 wait_for 3 ss_expect "$LAB_HOST" fin-wait-2 2 || fail "$(ss_count "$LAB_HOST" fin-wait-2) left, want P2's 2"
 [ "$(reaped held peer="$LAB_P2_V4")" = 0 ] || fail "P2 reaped"
 [ "$(reaped held family=6 result=ok)" = 2 ] || fail "IPv6 held not reaped"
-python3 - "$TEST_TMP/held.out" <<'PY' || fail "rate limit or age violated"
+python3 - "$TEST_TMP/held.out" "$NS" <<'PY' || fail "rate limit or age violated"
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1]) if '"reaped"' in l]
+r = [x for x in r if x["netns"] == int(sys.argv[2])]
 ts = sorted(x["ts_ns"] for x in r)
 for x in r:
     assert x["age_s"] >= 1.0, x                     # never younger than --reap-after
@@ -102,7 +104,7 @@ PY
 wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 2 || fail "leftover"
 after=$(cw "$LAB_P1")
 [ "$after" -le $((cw1 - 6)) ] || fail "peer P1 still has $after CLOSE_WAIT sockets (before $cw1): no reset seen"
-killed=$("$CHECK" count "$TEST_TMP/held.out" fw2_exit outcome=killed)
+killed=$("$CHECK" count "$TEST_TMP/held.out" fw2_exit netns="$NS" outcome=killed)
 [ "$killed" = 8 ] || fail "$killed fw2_exit killed, want 8"
 pass "held P1+P3(v6) destroyed at <= 2/s, peer saw resets (CLOSE_WAIT $cw1 -> $after), P2 untouched"
 
