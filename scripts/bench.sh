@@ -35,7 +35,7 @@
 # them).
 #
 # Environment:
-#   BENCH_QUICK=1         smoke run: 1 round, 3 s churn, 10k sockets (~2 min)
+#   BENCH_QUICK=1         smoke run: 1 round, 3 s churn, 10k sockets (~1 min)
 #   BENCH_ROUNDS=N        rounds (default 3)
 #   BENCH_SECONDS=S       churn per run (default 10)
 #   BENCH_CONFIGS="..."   subset/order of the configs above
@@ -44,7 +44,9 @@
 #                         picks the fastest of a few shapes, 2 s each)
 #   BENCH_SRC_NET=CIDR    loadgen source addresses (default 127.64.0.0/16)
 #   BENCH_EXIT_WAIT=S     after the churn, wait up to S s for finwatch to
-#                         report every FIN_WAIT_2 exit (default 40; quick 5)
+#                         report every FIN_WAIT_2 exit (default 40; quick 5),
+#                         less if its count stays put for BENCH_EXIT_STABLE s
+#                         (default 12: follow-up scans are <= 4 s apart)
 #   BENCH_SCALE_N=N       scale test sockets (default 100000; 0 skips it)
 #   BENCH_MAX_LOAD=L      wait (at most BENCH_LOAD_WAIT s, default 90) for
 #                         the 1-minute load average to drop below L
@@ -75,6 +77,7 @@ else
 	SCALE_N=${BENCH_SCALE_N:-100000}; EXIT_WAIT=${BENCH_EXIT_WAIT:-40}
 	RECONCILE_WINDOW=6; LOAD_WAIT=${BENCH_LOAD_WAIT:-90}
 fi
+EXIT_STABLE=${BENCH_EXIT_STABLE:-12}
 CONFIGS=${BENCH_CONFIGS:-"baseline watch trace single tcpstates bpftrace"}
 SRC_NET=${BENCH_SRC_NET:-127.64.0.0/16}
 NCPU=$(nproc)
@@ -206,7 +209,8 @@ gcc "${CFLAGS_T[@]}" "$BENCH_SRC/bpfhold.c" -lbpf -lelf -lz -o "$BDIR/bpfhold" |
 
 HAVE_TCPSTATES=0; HAVE_BPFTRACE=0
 TCPSTATES=$(command -v tcpstates || true)
-[ -n "$TCPSTATES" ] && file -L "$TCPSTATES" 2>/dev/null | grep -q ELF && HAVE_TCPSTATES=1
+# libbpf-tools' tcpstates (bcc's Python one is tcpstates-bpfcc)
+[ -n "$TCPSTATES" ] && [ -x "$TCPSTATES" ] && HAVE_TCPSTATES=1
 command -v bpftrace >/dev/null 2>&1 && HAVE_BPFTRACE=1
 cfgs=()
 for c in $CONFIGS; do
@@ -420,11 +424,17 @@ run_one() {             # run_one ROUND CONFIG
 	# scans, so its exits can lag; wait (bounded) until it reports them all.
 	want_exits=$(awk -F, '$3 ~ /inet_sock_set_state/ { n++; if (n == 2) print $1 }' "$d/perf.csv")
 	if [ "$cfg" = watch ] || [ "$cfg" = single ] || [ "$cfg" = watchport ]; then
-		t0=$(now_ms)
+		# Done when every kernel exit is reported, when the count has not
+		# moved for EXIT_STABLE s (what is missing then was lost), or after
+		# EXIT_WAIT s.
+		t0=$(now_ms); last_seen=-1; last_change=$t0
 		while :; do
 			seen=$(fw_exits_seen "$d" "$inum")
-			echo "$(( $(now_ms) - t0 )) ${seen:-0}" >> "$d/exitwait.txt"
-			[ "${seen:-0}" -ge "${want_exits:-0}" ] && break
+			seen=${seen:-0}
+			echo "$(( $(now_ms) - t0 )) $seen" >> "$d/exitwait.txt"
+			[ "$seen" -ge "${want_exits:-0}" ] && break
+			if [ "$seen" != "$last_seen" ]; then last_seen=$seen; last_change=$(now_ms); fi
+			[ $(( $(now_ms) - last_change )) -lt $((EXIT_STABLE * 1000)) ] || break
 			[ $(( $(now_ms) - t0 )) -lt $((EXIT_WAIT * 1000)) ] || break
 			sleep 0.7
 		done
@@ -460,7 +470,7 @@ done
 
 # ---- scale: held FIN_WAIT_2 sockets in the netns lab ----
 if [ "$SCALE_N" -gt 0 ]; then
-	"$BENCH_SRC/scale.sh" "$RUN/scale" "$SCALE_N" "$RECONCILE_WINDOW" "$TAG" || log "scale test failed (see $RUN/scale)"
+	BENCH_OUTPUT="$OUT" "$BENCH_SRC/scale.sh" "$RUN/scale" "$SCALE_N" "$RECONCILE_WINDOW" "$TAG" || log "scale test failed (see $RUN/scale)"
 	[ -f "$RUN/scale/prog_ids" ] && read -r -a ids < "$RUN/scale/prog_ids" && OUR_PROG_IDS+=("${ids[@]}")
 fi
 

@@ -3,6 +3,7 @@
 # present are skipped, and apt is only touched when something is missing.
 #   scripts/install-deps.sh          build + run dependencies
 #   scripts/install-deps.sh --test   plus what the test suite needs
+#   scripts/install-deps.sh --bench  plus what make bench needs
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libcap-ng-dev)
@@ -12,11 +13,15 @@ build_pkgs=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 test_pkgs=(libcmocka-dev iproute2 procps python3 libclang-rt-14-dev curl prometheus rsyslog
 	yamllint systemd logrotate groff-base man-db mandoc)
 
+# Benchmarks: perf for the kernel's ground truth, and the tools compared.
+bench_pkgs=(linux-perf libbpf-tools bpftrace iproute2 procps python3)
+
 want=("${build_pkgs[@]}")
 case "${1:-}" in
 	--test) want+=("${test_pkgs[@]}") ;;
+	--bench) want+=("${bench_pkgs[@]}") ;;
 	"") ;;
-	*) echo "install-deps.sh: unknown option '$1' (use --test or nothing)" >&2; exit 2 ;;
+	*) echo "install-deps.sh: unknown option '$1' (use --test, --bench or nothing)" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -574,6 +574,32 @@ static void test_many_sockets_and_memory(void **state)
 	fw2_tracker_free(t);
 }
 
+static void test_many_local_addresses_for_reaping(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	struct fw2_candidate c[8];
+	const int n = 3000;
+
+	for (int i = 0; i < n; i++) {
+		struct fw_event e = ev(1 + i, 1, FW_TCP_FIN_WAIT1, FW_TCP_FIN_WAIT2, S + i, 0, 0);
+
+		e.saddr[2] = (__u8)(i >> 8);
+		e.saddr[3] = (__u8)i;
+		fw2_on_event(t, &e);
+	}
+	/* The oldest sockets, each with its own local address. */
+	assert_int_equal(fw2_reap_candidates(t, 100 * S, S, FW2_KIND_HELD, NULL, NULL, c, 8), 8);
+	for (int i = 0; i < 8; i++) {
+		int k = (int)c[i].cookie - 1;
+
+		assert_int_equal(c[i].saddr[0], 10);
+		assert_int_equal(c[i].saddr[2], (__u8)(k >> 8));
+		assert_int_equal(c[i].saddr[3], (__u8)k);
+	}
+	fw2_tracker_free(t);
+}
+
 static void test_capacity_limit(void **state)
 {
 	struct fw_config cfg = defaults();
@@ -608,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_clock_edges),
 		cmocka_unit_test(test_idle_peers_evicted),
 		cmocka_unit_test(test_many_sockets_and_memory),
+		cmocka_unit_test(test_many_local_addresses_for_reaping),
 		cmocka_unit_test(test_capacity_limit),
 	};
 
