@@ -467,14 +467,19 @@ int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t er
 	return 0;
 }
 
-int cli_peer_allowed(const struct fw_config *cfg, uint16_t family, const uint8_t *addr)
+int cidr_list_match(const struct cidr *list, int n, uint16_t family, const uint8_t *addr)
 {
-	if (!cfg->n_peers)
+	if (!n)
 		return 1;
-	for (int i = 0; i < cfg->n_peers; i++)
-		if (cidr_match(&cfg->peers[i], family, addr))
+	for (int i = 0; i < n; i++)
+		if (cidr_match(&list[i], family, addr))
 			return 1;
 	return 0;
+}
+
+int cli_peer_allowed(const struct fw_config *cfg, uint16_t family, const uint8_t *addr)
+{
+	return cidr_list_match(cfg->peers, cfg->n_peers, family, addr);
 }
 
 static int port_in(uint16_t port, const uint16_t *list, int n)

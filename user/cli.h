@@ -85,6 +85,9 @@ int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t er
 
 void cli_usage(FILE *out);
 
+/* 1 if addr is inside any of the n CIDRs, or the list is empty. */
+int cidr_list_match(const struct cidr *list, int n, uint16_t family, const uint8_t *addr);
+
 /* 1 if the remote address passes the --peer filter (or there is none). */
 int cli_peer_allowed(const struct fw_config *cfg, uint16_t family, const uint8_t *addr);
 

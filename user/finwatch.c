@@ -544,15 +544,7 @@ static void print_summary(struct app *a, int final)
 	} else if (a->cfg->json && final) {
 		json_record_begin(&a->jw, "summary", now);
 		jw_bool_field(&a->jw, "final", 1);
-		jw_uint_field(&a->jw, "transitions", a->st.transitions);
-		jw_uint_field(&a->jw, "events", a->st.events);
-		jw_uint_field(&a->jw, "received", a->st.received);
-		jw_uint_field(&a->jw, "lost", a->st.lost);
-		jw_uint_field(&a->jw, "recursion_misses", a->st.recursion_misses);
-		jw_uint_field(&a->jw, "recursion_misses_backup", a->st.recursion_misses_backup);
-		jw_uint_field(&a->jw, "storage_failures", a->st.storage_failures);
-		jw_uint_field(&a->jw, "malformed", a->st.malformed);
-		jw_uint_field(&a->jw, "print_errors", a->st.print_errors);
+		out_counters_json(&a->jw, &a->st);
 		jw_end_object(&a->jw);
 		end_line(a);
 	}

@@ -53,12 +53,7 @@ static int peer_allowed(void *ctx, const struct fw2_peer *p, const __u8 *daddr)
 {
 	const struct fw_config *cfg = ctx;
 
-	if (!cfg->n_reap_peers)
-		return 1;
-	for (int i = 0; i < cfg->n_reap_peers; i++)
-		if (cidr_match(&cfg->reap_peers[i], p->family, daddr))
-			return 1;
-	return 0;
+	return cidr_list_match(cfg->reap_peers, cfg->n_reap_peers, p->family, daddr);
 }
 
 struct ns_batch {

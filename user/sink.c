@@ -67,6 +67,17 @@ void sink_flush(struct sink *s)
 		finish_pending(s);
 }
 
+/* The unwritten tail [off, len) of the record just built becomes pending. */
+static void keep_rest(struct sink *s, size_t off, size_t len)
+{
+	s->pending = malloc(len - off);
+	if (!s->pending)
+		return;
+	memcpy(s->pending, s->membuf + off, len - off);
+	s->pending_len = len - off;
+	s->pending_off = 0;
+}
+
 /* Bounded wait for the reader to make room (only at exit). */
 static void wait_room(struct sink *s, struct timespec *deadline)
 {
@@ -109,12 +120,7 @@ static int emit_final(struct sink *s, size_t len)
 	}
 	if (off) {
 		/* Never leave half a line: keep the rest for sink_close. */
-		s->pending = malloc(len - off);
-		if (s->pending) {
-			memcpy(s->pending, s->membuf + off, len - off);
-			s->pending_len = len - off;
-			s->pending_off = 0;
-		}
+		keep_rest(s, off, len);
 		return 0;
 	}
 	return -EAGAIN;
@@ -149,12 +155,7 @@ int sink_emit(struct sink *s)
 				err = -errno;
 			} else if ((size_t)n < len) {
 				/* Part of it left: the rest goes before anything else. */
-				s->pending = malloc(len - (size_t)n);
-				if (s->pending) {
-					memcpy(s->pending, s->membuf + n, len - (size_t)n);
-					s->pending_len = len - (size_t)n;
-					s->pending_off = 0;
-				}
+				keep_rest(s, (size_t)n, len);
 			}
 		}
 	}

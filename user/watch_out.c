@@ -157,6 +157,20 @@ void out_alert_text(FILE *out, const struct fw2_alert *a)
 		fprintf(out, "  advice: %s\n", fw2_alert_advice(a, advice, sizeof(advice)));
 }
 
+void out_counters_json(struct json_writer *jw, const struct fw_run_stats *st)
+{
+	jw_uint_field(jw, "transitions", st->transitions);
+	jw_uint_field(jw, "events", st->events);
+	jw_uint_field(jw, "received", st->received);
+	jw_uint_field(jw, "lost", st->lost);
+	jw_uint_field(jw, "recursion_misses", st->recursion_misses);
+	jw_uint_field(jw, "recursion_misses_backup", st->recursion_misses_backup);
+	jw_uint_field(jw, "storage_failures", st->storage_failures);
+	jw_uint_field(jw, "handoff_map_full", st->handoff_map_full);
+	jw_uint_field(jw, "malformed", st->malformed);
+	jw_uint_field(jw, "print_errors", st->print_errors);
+}
+
 void out_summary_json(struct json_writer *jw, const struct fw2_tracker *t, __u64 now, int top,
 		      const struct fw_run_stats *st, int final)
 {
@@ -196,16 +210,7 @@ void out_summary_json(struct json_writer *jw, const struct fw2_tracker *t, __u64
 		jw_end_object(jw);
 	}
 	jw_end_array(jw);
-	jw_uint_field(jw, "transitions", st->transitions);
-	jw_uint_field(jw, "events", st->events);
-	jw_uint_field(jw, "received", st->received);
-	jw_uint_field(jw, "lost", st->lost);
-	jw_uint_field(jw, "recursion_misses", st->recursion_misses);
-	jw_uint_field(jw, "recursion_misses_backup", st->recursion_misses_backup);
-	jw_uint_field(jw, "storage_failures", st->storage_failures);
-	jw_uint_field(jw, "handoff_map_full", st->handoff_map_full);
-	jw_uint_field(jw, "malformed", st->malformed);
-	jw_uint_field(jw, "print_errors", st->print_errors);
+	out_counters_json(jw, st);
 	jw_uint_field(jw, "untracked_exits", c->untracked_exits);
 	jw_uint_field(jw, "discovered", c->discovered);
 	jw_uint_field(jw, "reconciled_missing", c->reconciled_missing);

@@ -30,6 +30,9 @@ const char *fw2_alert_advice(const struct fw2_alert *a, char *buf, size_t len);
 void out_exit_json(struct json_writer *jw, const struct fw2_exit *x);
 void out_alert_json(struct json_writer *jw, const struct fw2_alert *a);
 void out_alert_text(FILE *out, const struct fw2_alert *a);
+/* The counters every summary carries (kernel side and reader), so trace
+ * and watch summaries cannot drift apart. */
+void out_counters_json(struct json_writer *jw, const struct fw_run_stats *st);
 void out_summary_json(struct json_writer *jw, const struct fw2_tracker *t, __u64 now_ns, int top,
 		      const struct fw_run_stats *st, int final);
 void out_table_text(FILE *out, const struct fw2_tracker *t, __u64 now_ns, int top,
