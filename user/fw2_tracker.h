@@ -77,6 +77,7 @@ struct fw2_peer {
 	__u8 prefix;            /* FW_GROUP_PREFIX only; else full length */
 	__u8 alert_firing;      /* bit per enum fw2_rule */
 	__u8 in_use;
+	__u8 unsorted;          /* list appended out of order during a scan */
 	__u32 hnext;
 	__u32 head, tail;       /* sockets, oldest first */
 	__u32 held, orphaned;

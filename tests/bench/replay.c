@@ -7,6 +7,8 @@
  * steady churn at SOCKETS open (one socket leaves, one enters: the
  * production pattern), and while draining; bytes per tracked socket; and
  * the cost of an alert tick with every socket open (O(peers), not sockets).
+ * Then startup discovery: SOCKETS held sockets found by one scan in hash
+ * order with estimated ages, and a reconciliation scan of the same ones.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +66,46 @@ static void mk(struct fw_event *e, __u64 i, __u32 peers, __u8 old, __u8 nw, __u6
 	e->flags = FW_EVF_CLOSER | (i & 1 ? FW_EVF_ORPHANED : 0);
 	e->pid = 1000 + (__u32)(i % 8);
 	memcpy(e->comm, "frontend", 9);
+}
+
+static void mk_scan(struct fw_scan_rec *r, __u64 i, __u32 peers, __u64 now, __u64 n)
+{
+	/* Hash order: a permutation of the ages (n and the step are coprime). */
+	__u64 k = (i * 1000003ull) % n;
+
+	memset(r, 0, sizeof(*r));
+	r->cookie = i + 1;
+	r->now_ns = now;
+	r->now_jiffies = 100000000;
+	r->stamp_jiffies = r->now_jiffies - 1 - k % 1000000;
+	r->hz = 250;
+	r->netns = 4026531840u;
+	r->family = FW_AF_INET;
+	r->saddr[0] = 10;
+	r->saddr[3] = 1;
+	r->daddr[0] = 198;
+	r->daddr[1] = 18;
+	r->daddr[2] = (__u8)((i % peers) >> 8);
+	r->daddr[3] = (__u8)(i % peers);
+	r->sport = (__u16)(1024 + i % 60000);
+	r->dport = 443;
+	r->kind = FW_SCAN_FULL;
+	r->state = FW_TCP_FIN_WAIT2;
+}
+
+/* One scan of n held sockets into t; returns its ns. */
+static __u64 scan_all(struct fw2_tracker *t, __u64 n, __u32 peers, __u64 now)
+{
+	struct fw_scan_rec r;
+	__u64 t0 = now_ns();
+
+	fw2_scan_begin(t, 4026531840u, now, 60, 250, 1);
+	for (__u64 i = 0; i < n; i++) {
+		mk_scan(&r, i, peers, now, n);
+		fw2_scan_rec(t, &r);
+	}
+	fw2_scan_end(t, now + 1);
+	return now_ns() - t0;
 }
 
 int main(int argc, char **argv)
@@ -132,6 +174,19 @@ int main(int argc, char **argv)
 	       "(O(peers): %u peers)\n", (double)(t2 - t1) / 1e6, (unsigned long long)alerts,
 	       (double)(t3 - t2) / 10 / 1e6, peers);
 	printf("  left open: %u (want 0)\n", fw2_total(t, NULL, NULL));
+	fw2_tracker_free(t);
+
+	/* Startup discovery (1M ages spread over the peers, arriving in hash
+	 * order) and a reconciliation that finds them all tracked. */
+	t = fw2_tracker_new(&cfg, &cb, (__u32)(n + 16));
+	if (!t)
+		return 1;
+	__u64 d = scan_all(t, n, peers, base), rc = scan_all(t, n, peers, base + NS_PER_SEC);
+
+	printf("  discovery scan:     %7.1f ns/socket (%.3f s for %llu held sockets), "
+	       "reconciliation %.1f ns/socket\n", (double)d / (double)n, (double)d / 1e9,
+	       (unsigned long long)n, (double)rc / (double)n);
+	printf("  discovered: %u (want %llu)\n", fw2_total(t, NULL, NULL), (unsigned long long)n);
 	fw2_tracker_free(t);
 	return 0;
 }

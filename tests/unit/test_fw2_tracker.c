@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "fw2_tracker.h"
@@ -600,6 +601,94 @@ static void test_many_local_addresses_for_reaping(void **state)
 	fw2_tracker_free(t);
 }
 
+static struct fw_scan_rec full_rec(__u64 cookie, int peer, __u64 now_ns, __u32 age_j)
+{
+	struct fw_scan_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.cookie = cookie;
+	r.now_ns = now_ns;
+	r.now_jiffies = 10000000;
+	r.stamp_jiffies = r.now_jiffies - age_j;
+	r.netns = NETNS;
+	r.family = FW_AF_INET;
+	r.saddr[0] = 10; r.saddr[3] = 1;
+	r.daddr[0] = 192; r.daddr[2] = 2; r.daddr[3] = (__u8)peer;
+	r.sport = (__u16)cookie;
+	r.dport = 443;
+	r.kind = FW_SCAN_FULL;
+	r.state = FW_TCP_FIN_WAIT2;
+	r.hz = HZ;
+	return r;
+}
+
+/* Oldest first within each peer, every socket once; returns how many. */
+static int assert_oldest_first(struct fw2_tracker *t, __u64 now, int n)
+{
+	struct fw2_candidate *c = calloc((size_t)n + 1, sizeof(*c));
+	int got;
+
+	assert_non_null(c);
+	got = fw2_reap_candidates(t, now, 0, FW2_KIND_HELD | FW2_KIND_ORPHANED, NULL, NULL, c, n + 1);
+	for (int i = 1; i < got; i++)
+		if (c[i].peer == c[i - 1].peer)
+			assert_true(c[i].age_ns <= c[i - 1].age_ns);
+	free(c);
+	return got;
+}
+
+/*
+ * Discovery feeds sockets in hash order with estimated ages; the lists
+ * must come out oldest first (alerts, top examples and reaping read the
+ * head) whether the scan ends normally or fails halfway.
+ */
+static void test_discovery_in_hash_order_sorted(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	const int n = 30000;
+	const __u64 now = 1000 * S;
+	const struct fw2_peer *top[4];
+	int lb;
+
+	fw2_scan_begin(t, NETNS, now, 60, HZ, 1);
+	for (int i = 0; i < n; i++) {
+		int k = (int)(((long)i * 7919) % n);   /* a permutation of 0..n-1 */
+		struct fw_scan_rec r = full_rec(100 + (__u64)k, 1 + k % 3, now, 1 + (__u32)k);
+
+		fw2_scan_rec(t, &r);
+	}
+	/* An event consumed mid-scan: the youngest socket of its peer. */
+	enter(t, 99, 1, now, 0);
+	fw2_scan_end(t, now + 1000);
+	assert_int_equal(fw2_total(t, NULL, NULL), n + 1);
+	assert_int_equal(assert_oldest_first(t, now + S, n + 1), n + 1);
+	assert_int_equal(fw2_top_peers(t, top, 3, 0), 3);
+	for (int i = 0; i < 3; i++) {
+		/* The oldest age of peer .j is (n - 3 + j) + 1 jiffies or so. */
+		__u64 age = fw2_peer_oldest_age(t, top[i], now, &lb);
+
+		assert_true(age >= (__u64)(n - 3) * (S / HZ));
+		assert_true(age <= (__u64)n * (S / HZ));
+		assert_true(lb);
+	}
+	fw2_tracker_free(t);
+
+	/* A scan that fails halfway ends without fw2_scan_end. */
+	t = mk(&cfg);
+	fw2_scan_begin(t, NETNS, now, 60, HZ, 1);
+	for (int i = 0; i < 1000; i++) {
+		struct fw_scan_rec r = full_rec(100 + (__u64)i, 1, now, 1 + (__u32)((i * 37) % 1000));
+
+		fw2_scan_rec(t, &r);
+	}
+	fw2_netns_unscannable(t, NETNS, now);
+	assert_int_equal(assert_oldest_first(t, now + S, 1000), 1000);
+	assert_int_equal(fw2_top_peers(t, top, 1, 0), 1);
+	assert_int_equal(fw2_peer_oldest_age(t, top[0], now, &lb), 1000 * (S / HZ));
+	fw2_tracker_free(t);
+}
+
 static void test_capacity_limit(void **state)
 {
 	struct fw_config cfg = defaults();
@@ -635,6 +724,7 @@ int main(void)
 		cmocka_unit_test(test_idle_peers_evicted),
 		cmocka_unit_test(test_many_sockets_and_memory),
 		cmocka_unit_test(test_many_local_addresses_for_reaping),
+		cmocka_unit_test(test_discovery_in_hash_order_sorted),
 		cmocka_unit_test(test_capacity_limit),
 	};
 
