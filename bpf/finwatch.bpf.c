@@ -323,3 +323,34 @@ int fw_scan(struct bpf_iter__tcp *ctx)
 		bpf_map_delete_elem(&handoffs, &rec.cookie);
 	return 0;
 }
+
+/*
+ * Every open file of every process (thread groups sharing a file table are
+ * visited once): reports the FIN_WAIT2 TCP sockets with their holder.
+ */
+SEC("iter/task_file")
+int fw_owners(struct bpf_iter__task_file *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct fw_owner_rec rec = {};
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!task || !file)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	sk = sock->sk;
+	if (!sk || sk->__sk_common.skc_state != TCP_FIN_WAIT2 || sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	rec.cookie = bpf_get_socket_cookie(sk);
+	rec.tgid = task->tgid;
+	rec.fd = ctx->fd;
+	rec.state = TCP_FIN_WAIT2;
+	bpf_probe_read_kernel_str(rec.comm, sizeof(rec.comm), task->comm);
+	bpf_seq_write(seq, &rec, sizeof(rec));
+	return 0;
+}

@@ -89,6 +89,20 @@ struct fw_scan_rec {
 	__u32 _pad2;
 };
 
+/*
+ * A process holding a TCP socket in FIN_WAIT2 (iter/task_file): who holds a
+ * held socket the scan found without a known closer. One kernel walk
+ * instead of a readlink per open fd of every process.
+ */
+struct fw_owner_rec {
+	__u64 cookie;
+	__u32 tgid;
+	__u32 fd;
+	__u8 state;           /* FW_TCP_FIN_WAIT2 */
+	__u8 _pad[7];
+	char comm[FW_COMM_LEN];
+};
+
 /* Per-CPU counters in the "fw_stats" map, indexed by enum fw_stat. */
 enum fw_stat {
 	FW_STAT_EVENTS = 0,      /* records submitted to the ring buffer */

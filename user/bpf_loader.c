@@ -71,6 +71,11 @@ int fw_open(const struct fw_config *cfg, struct finwatch_bpf **out)
 	/* Loaded only when attached: no program sits unused in the kernel. */
 	if (cfg->single_program)
 		bpf_program__set_autoload(skel->progs.fw_set_state_backup, false);
+	if (cfg->cmd == FW_CMD_TRACE) {
+		/* trace follows nothing: no scans, no holders */
+		bpf_program__set_autoload(skel->progs.fw_scan, false);
+		bpf_program__set_autoload(skel->progs.fw_owners, false);
+	}
 	skel->rodata->trace_all = cfg->cmd == FW_CMD_TRACE;
 	/* An eighth of the ring: the reader wakes long before it fills, and
 	 * the 100 ms poll timeout bounds the latency of quiet periods. */

@@ -57,3 +57,17 @@ int fw_scan_rec_decode(const void *data, size_t len, struct fw_scan_rec *out)
 	*out = r;
 	return 0;
 }
+
+int fw_owner_rec_decode(const void *data, size_t len, struct fw_owner_rec *out)
+{
+	struct fw_owner_rec r;
+
+	if (!data || !out || len != sizeof(r))
+		return -EINVAL;
+	memcpy(&r, data, sizeof(r));
+	if (r.state != FW_TCP_FIN_WAIT2 || !r.tgid || !r.cookie)
+		return -EINVAL;
+	r.comm[sizeof(r.comm) - 1] = 0;
+	*out = r;
+	return 0;
+}

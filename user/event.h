@@ -15,5 +15,7 @@ int fw_event_decode(const void *data, size_t len, struct fw_event *out);
 /* Same for one iter/tcp scan record (state must be FIN_WAIT2 or TIME_WAIT,
  * kind FW_SCAN_FULL/FW_SCAN_TW). */
 int fw_scan_rec_decode(const void *data, size_t len, struct fw_scan_rec *out);
+/* One iter/task_file record: a process holding a FIN_WAIT2 socket. */
+int fw_owner_rec_decode(const void *data, size_t len, struct fw_owner_rec *out);
 
 #endif

@@ -14,7 +14,8 @@
 
 #define SCAN_BUF (64 * 1024)
 
-int scanner_init(struct fw_scanner *sc, struct bpf_program *iter_prog)
+int scanner_init(struct fw_scanner *sc, struct bpf_program *iter_prog,
+		 struct bpf_program *owners_prog)
 {
 	memset(sc, 0, sizeof(*sc));
 	sc->self_fd = -1;
@@ -29,6 +30,9 @@ int scanner_init(struct fw_scanner *sc, struct bpf_program *iter_prog)
 		sc->buf = NULL;
 		return err;
 	}
+	/* Optional: without it the holders come from a /proc walk. */
+	if (owners_prog)
+		sc->owners_link = bpf_program__attach_iter(owners_prog, NULL);
 	sc->self_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	sc->self_inum = netns_self();
 	netns_enumerate(&sc->nsset);
@@ -39,6 +43,8 @@ void scanner_free(struct fw_scanner *sc)
 {
 	bpf_link__destroy(sc->link);
 	sc->link = NULL;
+	bpf_link__destroy(sc->owners_link);
+	sc->owners_link = NULL;
 	if (sc->self_fd >= 0)
 		close(sc->self_fd);
 	sc->self_fd = -1;
@@ -106,67 +112,129 @@ static int open_iter(void *ctx)
 	return fd < 0 ? -errno : fd;
 }
 
-int scanner_scan(struct fw_scanner *sc, __u32 inum, scan_rec_fn fn, void *ctx, int *fin_timeout_s)
+static __u64 cpu_ns(void)
 {
-	struct iter_open io = { sc, fin_timeout_s };
-	struct timespec t0, t1, c0, c1, d0, d1;
-	__u64 drain_cpu = 0;
-	int iter_fd, err = 0;
-	size_t have = 0;
+	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* The CPU budget counts CPU, not waiting for one on a busy host. */
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-	*fin_timeout_s = -1;
-	iter_fd = scanner_in_netns(sc, inum, open_iter, &io);
-	if (iter_fd < 0)
-		return iter_fd;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/*
+ * Reads an iterator to its end in records of rec_size bytes. Between
+ * chunks sc->between runs; its CPU is added to *drain_cpu so the walk's
+ * own cost can be told apart. Returns 0 or -errno.
+ */
+static int iter_read_all(struct fw_scanner *sc, int iter_fd, size_t rec_size,
+			 void (*rec)(void *ctx, const void *data), void *ctx, __u64 *drain_cpu)
+{
+	size_t have = 0;
 
 	for (;;) {
 		ssize_t n = read(iter_fd, sc->buf + have, SCAN_BUF - have);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
+		if (n < 0)
+			return -errno;
 		if (n == 0)
 			break;
 		have += (size_t)n;
 		size_t off = 0;
 
-		while (have - off >= sizeof(struct fw_scan_rec)) {
-			struct fw_scan_rec r;
-
-			if (fw_scan_rec_decode(sc->buf + off, sizeof(r), &r))
-				sc->malformed++;
-			else if (r.netns == inum) {
-				sc->records++;
-				fn(ctx, &r);
-			}
-			off += sizeof(struct fw_scan_rec);
-		}
+		for (; have - off >= rec_size; off += rec_size)
+			rec(ctx, sc->buf + off);
 		memmove(sc->buf, sc->buf + off, have - off);
 		have -= off;
 		if (sc->between) {
-			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &d0);
+			__u64 d0 = cpu_ns();
+
 			sc->between(sc->between_ctx);
-			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &d1);
-			drain_cpu += (__u64)(d1.tv_sec - d0.tv_sec) * 1000000000ULL + d1.tv_nsec - d0.tv_nsec;
+			*drain_cpu += cpu_ns() - d0;
 		}
 	}
 	if (have)
 		sc->malformed++;
+	return 0;
+}
+
+struct scan_read {
+	struct fw_scanner *sc;
+	__u32 inum;
+	scan_rec_fn fn;
+	void *ctx;
+};
+
+static void on_scan_bytes(void *ctx, const void *data)
+{
+	struct scan_read *sr = ctx;
+	struct fw_scan_rec r;
+
+	if (fw_scan_rec_decode(data, sizeof(r), &r))
+		sr->sc->malformed++;
+	else if (r.netns == sr->inum) {
+		sr->sc->records++;
+		sr->fn(sr->ctx, &r);
+	}
+}
+
+int scanner_scan(struct fw_scanner *sc, __u32 inum, scan_rec_fn fn, void *ctx, int *fin_timeout_s)
+{
+	struct iter_open io = { sc, fin_timeout_s };
+	struct scan_read sr = { sc, inum, fn, ctx };
+	struct timespec t0, t1;
+	__u64 drain_cpu = 0, c0;
+	int iter_fd, err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* The CPU budget counts CPU, not waiting for one on a busy host. */
+	c0 = cpu_ns();
+	*fin_timeout_s = -1;
+	iter_fd = scanner_in_netns(sc, inum, open_iter, &io);
+	if (iter_fd < 0)
+		return iter_fd;
+	err = iter_read_all(sc, iter_fd, sizeof(struct fw_scan_rec), on_scan_bytes, &sr, &drain_cpu);
 	close(iter_fd);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 	{
-		__u64 cpu = (__u64)(c1.tv_sec - c0.tv_sec) * 1000000000ULL + c1.tv_nsec - c0.tv_nsec;
+		__u64 cpu = cpu_ns() - c0;
 
 		sc->scan_cpu_ns_total += cpu > drain_cpu ? cpu - drain_cpu : 0;
 	}
 	sc->scans++;
 	sc->scan_ns_total += (__u64)(t1.tv_sec - t0.tv_sec) * 1000000000ULL + t1.tv_nsec - t0.tv_nsec;
+	return err;
+}
+
+struct owners_read {
+	struct fw_scanner *sc;
+	owner_rec_fn fn;
+	void *ctx;
+};
+
+static void on_owner_bytes(void *ctx, const void *data)
+{
+	struct owners_read *or = ctx;
+	struct fw_owner_rec r;
+
+	if (fw_owner_rec_decode(data, sizeof(r), &r))
+		or->sc->malformed++;
+	else
+		or->fn(or->ctx, &r);
+}
+
+int scanner_owners(struct fw_scanner *sc, owner_rec_fn fn, void *ctx)
+{
+	struct owners_read or = { sc, fn, ctx };
+	__u64 drain_cpu = 0;
+	int fd, err;
+
+	if (!sc->owners_link)
+		return -EOPNOTSUPP;
+	fd = bpf_iter_create(bpf_link__fd(sc->owners_link));
+	if (fd < 0)
+		return -errno;
+	err = iter_read_all(sc, fd, sizeof(struct fw_owner_rec), on_owner_bytes, &or, &drain_cpu);
+	close(fd);
 	return err;
 }

@@ -12,6 +12,7 @@ struct bpf_link;
 
 struct fw_scanner {
 	struct bpf_link *link;
+	struct bpf_link *owners_link;   /* iter/task_file; NULL: walk /proc instead */
 	int self_fd;            /* our own netns, to return to */
 	__u32 self_inum;
 	struct netns_set nsset;
@@ -27,7 +28,9 @@ struct fw_scanner {
 
 typedef void (*scan_rec_fn)(void *ctx, const struct fw_scan_rec *r);
 
-int scanner_init(struct fw_scanner *sc, struct bpf_program *iter_prog);
+/* owners_prog may be NULL or fail to attach: holders then come from /proc. */
+int scanner_init(struct fw_scanner *sc, struct bpf_program *iter_prog,
+		 struct bpf_program *owners_prog);
 void scanner_free(struct fw_scanner *sc);
 
 /*
@@ -37,6 +40,14 @@ void scanner_free(struct fw_scanner *sc);
  * or another -errno (then the caller should say what to do).
  */
 int scanner_scan(struct fw_scanner *sc, __u32 inum, scan_rec_fn fn, void *ctx, int *fin_timeout_s);
+
+typedef void (*owner_rec_fn)(void *ctx, const struct fw_owner_rec *r);
+
+/*
+ * One kernel walk of every process's open files, calling fn for each
+ * FIN_WAIT2 TCP socket with its holder. -EOPNOTSUPP without owners_link.
+ */
+int scanner_owners(struct fw_scanner *sc, owner_rec_fn fn, void *ctx);
 
 /* Runs fn(ctx) with the calling thread in network namespace inum and
  * returns its result; sockets fn creates belong to that namespace.
