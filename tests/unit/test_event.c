@@ -351,6 +351,40 @@ static void test_scan_null(void **state)
 	assert_int_equal(fw_scan_rec_decode(&r, sizeof(r), NULL), -EINVAL);
 }
 
+/* ---- fw_owner_rec_decode ---- */
+
+static void test_owner_rec(void **state)
+{
+	struct fw_owner_rec r, out, before;
+
+	memset(&r, 0, sizeof(r));
+	r.cookie = 77;
+	r.tgid = 4242;
+	r.fd = 9;
+	r.state = FW_TCP_FIN_WAIT2;
+	memset(r.comm, 'x', sizeof(r.comm));     /* no NUL from the kernel */
+	assert_int_equal(fw_owner_rec_decode(&r, sizeof(r), &out), 0);
+	assert_int_equal(out.tgid, 4242);
+	assert_int_equal(out.cookie, 77);
+	assert_int_equal(strlen(out.comm), sizeof(out.comm) - 1);
+
+	/* Wrong state, no process, no cookie, wrong size: rejected, *out untouched. */
+	struct fw_owner_rec bad[3] = { r, r, r };
+
+	bad[0].state = FW_TCP_TIME_WAIT;
+	bad[1].tgid = 0;
+	bad[2].cookie = 0;
+	for (int i = 0; i < 3; i++) {
+		memset(&out, 0xa5, sizeof(out));
+		before = out;
+		assert_int_equal(fw_owner_rec_decode(&bad[i], sizeof(bad[i]), &out), -EINVAL);
+		assert_memory_equal(&out, &before, sizeof(out));
+	}
+	assert_int_equal(fw_owner_rec_decode(&r, sizeof(r) - 1, &out), -EINVAL);
+	assert_int_equal(fw_owner_rec_decode(NULL, sizeof(r), &out), -EINVAL);
+	assert_int_equal(fw_owner_rec_decode(&r, sizeof(r), NULL), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_scan_bad_kind),
 		cmocka_unit_test(test_scan_bad_states),
 		cmocka_unit_test(test_scan_null),
+		cmocka_unit_test(test_owner_rec),
 	};
 
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);
