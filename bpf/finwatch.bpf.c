@@ -73,12 +73,14 @@ struct {
 	__type(value, __u64);
 } handoffs SEC(".maps");
 
+/* Atomic although per-CPU: a softirq can run the other copy on this CPU
+ * between the load and the store of a plain ++, losing its increment. */
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&fw_stats, &idx);
 
 	if (v)
-		(*v)++;
+		__sync_fetch_and_add(v, 1);
 }
 
 static __always_inline int port_listed(__u16 port, const volatile __u16 *list, __u8 n)
