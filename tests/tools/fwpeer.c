@@ -6,7 +6,7 @@
  *
  *   fwpeer server --listen ADDR:PORT --mode hold|close|delay|rst|closefirst
  *                 [--close-after MS] [--duration SEC]
- *   fwpeer client --connect ADDR:PORT [--count N] [--bind ADDR]
+ *   fwpeer client --connect ADDR:PORT [--count N] [--bind ADDR[:PORT]]
  *                 [--how close|shutdown|rst|none] [--hold-sec S]
  *                 [--comm NAME] [--interval-ms MS]
  *   fwpeer churn  --connect ADDR:PORT --count N [--bind-prefix A.B.C.D/LEN]
@@ -45,11 +45,17 @@
 #define MAX_SEC (24L * 3600)		/* upper bound for any SEC option */
 #define CONNECT_TIMEOUT_SEC 5
 #define PAYLOAD "fwpeer\n"
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *subcmd = "";
 
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void usage_error(const char *fmt, ...)
+/*
+ * Prints "fwpeer SUB: MSG[: WHY]" ("fwpeer: MSG" before a subcommand is known)
+ * and exits with status; a usage error (2) also points at --help.
+ */
+static void fail(int status, const char *why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+static void fail(int status, const char *why, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -57,37 +63,15 @@ static void usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs(" (see fwpeer --help)\n", stderr);
-	exit(2);
+	if (why)
+		fprintf(stderr, ": %s", why);
+	fputs(status == 2 ? " (see fwpeer --help)\n" : "\n", stderr);
+	exit(status);
 }
 
-/* Logs "fwpeer SUB: MSG: strerror(errno)" and exits 1. */
-static void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die_errno(const char *fmt, ...)
-{
-	int err = errno;
-	va_list ap;
-
-	fprintf(stderr, "fwpeer %s: ", subcmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(err));
-	exit(1);
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "fwpeer %s: ", subcmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
+#define usage_error(...) fail(2, NULL, __VA_ARGS__)
+#define die(...) fail(1, NULL, __VA_ARGS__)
+#define die_errno(...) fail(1, strerror(errno), __VA_ARGS__)
 
 static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void out(const char *fmt, ...)
@@ -147,6 +131,15 @@ static long parse_long(const char *opt, const char *s, long min, long max)
 	return v;
 }
 
+/* Index of s in names[], or -ENOENT. */
+static int lookup(const char *s, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return (int)i;
+	return -ENOENT;
+}
+
 struct addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -156,7 +149,7 @@ struct addr {
 
 /*
  * Parses "A.B.C.D:PORT", "[V6]:PORT" and, when the port is optional,
- * "A.B.C.D", "[V6]" or a bare "V6". Returns 0 or -1.
+ * "A.B.C.D", "[V6]" or a bare "V6". Returns 0 or -EINVAL.
  */
 static int parse_addr(const char *s, bool port_required, struct addr *a)
 {
@@ -167,37 +160,37 @@ static int parse_addr(const char *s, bool port_required, struct addr *a)
 
 	memset(a, 0, sizeof(*a));
 	if (strlen(s) >= sizeof(a->text))
-		return -1;
+		return -EINVAL;
 	strcpy(a->text, s);
 
 	if (s[0] == '[') {
 		const char *rb = strchr(s, ']');
 
 		if (!rb)
-			return -1;
+			return -EINVAL;
 		hlen = (size_t)(rb - s - 1);
 		if (hlen == 0 || hlen >= sizeof(host))
-			return -1;
+			return -EINVAL;
 		memcpy(host, s + 1, hlen);
 		host[hlen] = '\0';
 		v6 = true;
 		if (rb[1] == ':')
 			port = rb + 2;
 		else if (rb[1] != '\0')
-			return -1;
+			return -EINVAL;
 	} else {
 		const char *c = strchr(s, ':');
 
 		if (c && strchr(c + 1, ':')) {
 			/* bare IPv6 without brackets: no port possible */
 			if (strlen(s) >= sizeof(host))
-				return -1;
+				return -EINVAL;
 			strcpy(host, s);
 			v6 = true;
 		} else {
 			hlen = c ? (size_t)(c - s) : strlen(s);
 			if (hlen == 0 || hlen >= sizeof(host))
-				return -1;
+				return -EINVAL;
 			memcpy(host, s, hlen);
 			host[hlen] = '\0';
 			if (c)
@@ -210,20 +203,20 @@ static int parse_addr(const char *s, bool port_required, struct addr *a)
 		char *end;
 
 		if (!*port || *port == '-' || *port == '+')
-			return -1;
+			return -EINVAL;
 		errno = 0;
 		pnum = strtoul(port, &end, 10);
 		if (errno || *end || pnum > 65535)
-			return -1;
+			return -EINVAL;
 	} else if (port_required) {
-		return -1;
+		return -EINVAL;
 	}
 
 	if (v6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
 
 		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return -1;
+			return -EINVAL;
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)pnum);
 		a->len = sizeof(*sin6);
@@ -232,7 +225,7 @@ static int parse_addr(const char *s, bool port_required, struct addr *a)
 		struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
 
 		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return -1;
+			return -EINVAL;
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t)pnum);
 		a->len = sizeof(*sin);
@@ -252,6 +245,142 @@ static void set_comm(const char *name)
 {
 	if (name && prctl(PR_SET_NAME, name, 0, 0, 0) != 0)
 		die_errno("prctl(PR_SET_NAME, %s)", name);
+}
+
+/* ---- options ---- */
+
+enum smode { S_HOLD, S_CLOSE, S_DELAY, S_RST, S_CLOSEFIRST };
+enum chow { H_CLOSE, H_SHUTDOWN, H_RST, H_NONE };
+
+static const char *const smode_names[] = {
+	[S_HOLD] = "hold", [S_CLOSE] = "close", [S_DELAY] = "delay",
+	[S_RST] = "rst", [S_CLOSEFIRST] = "closefirst",
+};
+
+static const char *const how_names[] = {
+	[H_CLOSE] = "close", [H_SHUTDOWN] = "shutdown", [H_RST] = "rst", [H_NONE] = "none",
+};
+
+/*
+ * Every option of every subcommand, so that one parser serves them all; an
+ * option a subcommand does not take keeps the default it set.
+ */
+struct args {
+	const char *listen_s, *mode_s;		/* server */
+	long close_after, duration;
+	const char *connect_s, *how_s, *comm;	/* client and churn */
+	long count, interval;
+	const char *bind_s;			/* client */
+	long hold;
+	const char *prefix_s;			/* churn */
+
+	/* set by check_conn_args() */
+	struct addr dst, src;		/* src: --bind */
+	enum chow how;
+	uint32_t base, hosts;		/* --bind-prefix: hosts > 0 addresses after base */
+};
+
+/*
+ * getopt_long() resolves abbreviations against the table it is given, so each
+ * subcommand keeps a table of exactly its own options ("--b" is --bind for
+ * client, --bind-prefix for churn).
+ */
+#define OPT(name, val) { name, required_argument, NULL, val }
+#define CONN_OPTS OPT("connect", 'c'), OPT("count", 'n'), OPT("how", 'w'), \
+	OPT("comm", 'C'), OPT("interval-ms", 'i')
+#define HELP_OPT { "help", no_argument, NULL, 'h' }
+
+/*
+ * argv[0] is the subcommand. "+" stops at the first non-option, ":" tells a
+ * missing value apart from an unknown option. Values are range-checked here,
+ * the rest once all options are in, so bad numbers are reported first.
+ */
+static void parse_opts(int argc, char **argv, const struct option *opts, struct args *a)
+{
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': a->listen_s = optarg; break;
+		case 'm': a->mode_s = optarg; break;
+		case 'a': a->close_after = parse_long("--close-after", optarg, 0, MAX_MS); break;
+		case 'd': a->duration = parse_long("--duration", optarg, 0, MAX_SEC); break;
+		case 'c': a->connect_s = optarg; break;
+		case 'n': a->count = parse_long("--count", optarg, 1, MAX_COUNT); break;
+		case 'w': a->how_s = optarg; break;
+		case 'C': a->comm = optarg; break;
+		case 'i': a->interval = parse_long("--interval-ms", optarg, 0, MAX_MS); break;
+		case 'b': a->bind_s = optarg; break;
+		case 's': a->hold = parse_long("--hold-sec", optarg, -1, MAX_SEC); break;
+		case 'p': a->prefix_s = optarg; break;
+		case 'h':
+			usage();
+			exit(0);
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			usage_error("bad option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+}
+
+static void parse_prefix(struct args *a)
+{
+	const char *sl = strchr(a->prefix_s, '/');
+	struct in_addr ia;
+	char tmp[32];
+	uint32_t mask;
+	long len;
+
+	if (!sl || (size_t)(sl - a->prefix_s) >= sizeof(tmp))
+		usage_error("--bind-prefix: want A.B.C.D/LEN, got '%s'", a->prefix_s);
+	memcpy(tmp, a->prefix_s, (size_t)(sl - a->prefix_s));
+	tmp[sl - a->prefix_s] = '\0';
+	if (inet_pton(AF_INET, tmp, &ia) != 1)
+		usage_error("--bind-prefix: bad IPv4 address in '%s'", a->prefix_s);
+	len = parse_long("--bind-prefix length", sl + 1, 8, 30);
+	if (a->dst.family != AF_INET)
+		usage_error("--bind-prefix is IPv4 only but --connect is IPv6");
+	mask = 0xffffffffu << (32 - len);
+	a->base = ntohl(ia.s_addr) & mask;
+	a->hosts = (~mask) - 1;	/* skip network and broadcast */
+}
+
+/*
+ * The order of the checks decides which error a command line with several
+ * gets. Only the client may keep connections open (--how shutdown|none):
+ * churn opens up to MAX_COUNT of them without raising RLIMIT_NOFILE.
+ */
+static void check_conn_args(struct args *a, bool keep_ok)
+{
+	int how;
+
+	if (!a->connect_s)
+		usage_error("--connect ADDR:PORT is required");
+	if (parse_addr(a->connect_s, true, &a->dst) != 0 || addr_port(&a->dst) == 0)
+		usage_error("--connect: bad address '%s' (want A.B.C.D:PORT or [V6]:PORT)",
+			    a->connect_s);
+	if (a->bind_s) {
+		if (parse_addr(a->bind_s, false, &a->src) != 0)
+			usage_error("--bind: bad address '%s'", a->bind_s);
+		if (a->src.family != a->dst.family)
+			usage_error("--bind %s and --connect %s are different address families",
+				    a->bind_s, a->connect_s);
+	}
+	if (a->count < 0)
+		usage_error("--count N is required");
+	how = lookup(a->how_s, how_names, ARRAY_SIZE(how_names));
+	if (keep_ok ? how < 0 : (how != H_CLOSE && how != H_RST))
+		usage_error("--how: unknown value '%s' (%s)", a->how_s,
+			    keep_ok ? "close|shutdown|rst|none" : "close|rst");
+	a->how = how;
+	if (a->comm && (!*a->comm || strlen(a->comm) > 15))
+		usage_error("--comm: NAME must be 1-15 characters");
+	if (a->prefix_s)
+		parse_prefix(a);
 }
 
 /* ---- runtime helpers ---- */
@@ -350,9 +479,15 @@ static void close_rst(int fd)
 	close(fd);
 }
 
-/* ---- server ---- */
+static void sockopt_on(int fd, int level, int name, const char *what)
+{
+	int one = 1;
 
-enum smode { S_HOLD, S_CLOSE, S_DELAY, S_RST, S_CLOSEFIRST };
+	if (setsockopt(fd, level, name, &one, sizeof(one)) != 0)
+		die_errno("setsockopt(%s)", what);
+}
+
+/* ---- server ---- */
 
 struct pending {		/* delay mode: fds waiting for their close time */
 	int fd;
@@ -360,62 +495,42 @@ struct pending {		/* delay mode: fds waiting for their close time */
 	struct pending *next;
 };
 
+static void ep_add(int ep, int fd, const char *what)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+		die_errno("epoll_ctl(%s)", what);
+}
+
 static int cmd_server(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "close-after", required_argument, NULL, 'a' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+		OPT("listen", 'l'), OPT("mode", 'm'), OPT("close-after", 'a'),
+		OPT("duration", 'd'), HELP_OPT, { 0 }
 	};
-	const char *listen_s = NULL, *mode_s = NULL;
-	long close_after = -1, duration = 0;
+	struct args a = { .close_after = -1 };
 	struct addr la;
 	enum smode mode;
-	int c;
+	int m;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': listen_s = optarg; break;
-		case 'm': mode_s = optarg; break;
-		case 'a': close_after = parse_long("--close-after", optarg, 0, MAX_MS); break;
-		case 'd': duration = parse_long("--duration", optarg, 0, MAX_SEC); break;
-		case 'h': usage(); return 0;
-		case ':':
-			usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			usage_error("bad option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
-	if (!listen_s)
+	parse_opts(argc, argv, opts, &a);
+	if (!a.listen_s)
 		usage_error("--listen ADDR:PORT is required");
-	if (parse_addr(listen_s, true, &la) != 0)
-		usage_error("--listen: bad address '%s' (want A.B.C.D:PORT or [V6]:PORT)", listen_s);
-	if (!mode_s)
+	if (parse_addr(a.listen_s, true, &la) != 0)
+		usage_error("--listen: bad address '%s' (want A.B.C.D:PORT or [V6]:PORT)", a.listen_s);
+	if (!a.mode_s)
 		usage_error("--mode is required (hold|close|delay|rst|closefirst)");
-	if (!strcmp(mode_s, "hold"))
-		mode = S_HOLD;
-	else if (!strcmp(mode_s, "close"))
-		mode = S_CLOSE;
-	else if (!strcmp(mode_s, "delay"))
-		mode = S_DELAY;
-	else if (!strcmp(mode_s, "rst"))
-		mode = S_RST;
-	else if (!strcmp(mode_s, "closefirst"))
-		mode = S_CLOSEFIRST;
-	else
-		usage_error("--mode: unknown mode '%s' (hold|close|delay|rst|closefirst)", mode_s);
-	if (close_after >= 0 && mode != S_DELAY && mode != S_RST)
+	m = lookup(a.mode_s, smode_names, ARRAY_SIZE(smode_names));
+	if (m < 0)
+		usage_error("--mode: unknown mode '%s' (hold|close|delay|rst|closefirst)", a.mode_s);
+	mode = m;
+	if (a.close_after >= 0 && mode != S_DELAY && mode != S_RST)
 		usage_error("--close-after only applies to --mode delay and rst");
 	/* rst without --close-after resets at once; with it, after our ACK of
 	 * the peer's FIN has surely left (the peer then sits in FIN_WAIT_2). */
-	if (close_after < 0 && mode == S_DELAY)
-		close_after = 1000;
+	if (a.close_after < 0 && mode == S_DELAY)
+		a.close_after = 1000;
 
 	raise_nofile();
 	int sfd = setup_signals();
@@ -423,42 +538,32 @@ static int cmd_server(int argc, char **argv)
 	int lfd = socket(la.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
 		die_errno("socket");
-	int one = 1;
-	if (setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
-		die_errno("setsockopt(SO_REUSEADDR)");
-	if (la.family == AF_INET6 &&
-	    setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0)
-		die_errno("setsockopt(IPV6_V6ONLY)");
+	sockopt_on(lfd, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR");
+	if (la.family == AF_INET6)
+		sockopt_on(lfd, IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY");
 	if (bind(lfd, (struct sockaddr *)&la.ss, la.len) != 0)
 		die_errno("bind %s", la.text);
 	if (listen(lfd, SOMAXCONN) != 0)
 		die_errno("listen %s", la.text);
 	if (addr_port(&la) == 0) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
+		struct addr bound = { .len = sizeof(bound.ss) };
 
-		if (getsockname(lfd, (struct sockaddr *)&ss, &sl) != 0)
+		if (getsockname(lfd, (struct sockaddr *)&bound.ss, &bound.len) != 0)
 			die_errno("getsockname");
-		out("port %u", ss.ss_family == AF_INET6 ?
-		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
-		    ntohs(((struct sockaddr_in *)&ss)->sin_port));
+		bound.family = bound.ss.ss_family;
+		out("port %u", addr_port(&bound));
 	}
 
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		die_errno("epoll_create1");
-	struct epoll_event ev = { .events = EPOLLIN };
-	ev.data.fd = lfd;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) != 0)
-		die_errno("epoll_ctl(listen)");
-	ev.data.fd = sfd;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev) != 0)
-		die_errno("epoll_ctl(signalfd)");
+	ep_add(ep, lfd, "listen");
+	ep_add(ep, sfd, "signalfd");
 
 	out("ready");
 
 	struct pending *head = NULL, *tail = NULL;
-	int64_t end = duration > 0 ? now_ms() + duration * 1000 : -1;
+	int64_t end = a.duration > 0 ? now_ms() + a.duration * 1000 : -1;
 	static char buf[65536];
 	struct epoll_event evs[256];
 	bool stop = false;
@@ -518,10 +623,7 @@ static int cmd_server(int argc, char **argv)
 						close(cfd);	/* already reset by the peer */
 						continue;
 					}
-					struct epoll_event cev = { .events = EPOLLIN };
-					cev.data.fd = cfd;
-					if (epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &cev) != 0)
-						die_errno("epoll_ctl(add conn)");
+					ep_add(ep, cfd, "add conn");
 				}
 				continue;
 			}
@@ -550,7 +652,7 @@ static int cmd_server(int argc, char **argv)
 				close(fd);
 				break;
 			case S_RST:
-				if (close_after < 0) {
+				if (a.close_after < 0) {
 					close_rst(fd);
 					break;
 				}
@@ -564,7 +666,7 @@ static int cmd_server(int argc, char **argv)
 				if (epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL) != 0)
 					die_errno("epoll_ctl(del)");
 				p->fd = fd;
-				p->close_at = now_ms() + close_after;
+				p->close_at = now_ms() + a.close_after;
 				p->next = NULL;
 				if (tail)
 					tail->next = p;
@@ -585,9 +687,7 @@ static int cmd_server(int argc, char **argv)
 	return 0;		/* exit() closes every remaining fd */
 }
 
-/* ---- client ---- */
-
-enum chow { H_CLOSE, H_SHUTDOWN, H_RST, H_NONE };
+/* ---- client and churn ---- */
 
 static int connect_one(const struct addr *dst, const struct addr *src, long idx)
 {
@@ -599,12 +699,8 @@ static int connect_one(const struct addr *dst, const struct addr *src, long idx)
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
 		die_errno("setsockopt(SO_SNDTIMEO)");
 	if (src) {
-		if (addr_port(src) != 0) {
-			int one = 1;
-
-			if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
-				die_errno("setsockopt(SO_REUSEADDR)");
-		}
+		if (addr_port(src) != 0)
+			sockopt_on(fd, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR");
 		if (bind(fd, (const struct sockaddr *)&src->ss, src->len) != 0)
 			die_errno("bind %s (connection %ld)", src->text, idx);
 	}
@@ -619,99 +715,60 @@ static int connect_one(const struct addr *dst, const struct addr *src, long idx)
 	return fd;
 }
 
-static int cmd_client(int argc, char **argv)
+/* Source of connection idx: --bind, the next host of --bind-prefix, or none. */
+static const struct addr *conn_src(const struct args *a, long idx, struct addr *buf)
 {
-	static const struct option opts[] = {
-		{ "connect", required_argument, NULL, 'c' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "bind", required_argument, NULL, 'b' },
-		{ "how", required_argument, NULL, 'w' },
-		{ "hold-sec", required_argument, NULL, 's' },
-		{ "comm", required_argument, NULL, 'C' },
-		{ "interval-ms", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *connect_s = NULL, *bind_s = NULL, *how_s = "close", *comm = NULL;
-	long count = 1, hold = 0, interval = 0;
-	struct addr dst, src;
-	enum chow how;
-	int c;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&buf->ss;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': connect_s = optarg; break;
-		case 'n': count = parse_long("--count", optarg, 1, MAX_COUNT); break;
-		case 'b': bind_s = optarg; break;
-		case 'w': how_s = optarg; break;
-		case 's': hold = parse_long("--hold-sec", optarg, -1, MAX_SEC); break;
-		case 'C': comm = optarg; break;
-		case 'i': interval = parse_long("--interval-ms", optarg, 0, MAX_MS); break;
-		case 'h': usage(); return 0;
-		case ':':
-			usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			usage_error("bad option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
-	if (!connect_s)
-		usage_error("--connect ADDR:PORT is required");
-	if (parse_addr(connect_s, true, &dst) != 0 || addr_port(&dst) == 0)
-		usage_error("--connect: bad address '%s' (want A.B.C.D:PORT or [V6]:PORT)", connect_s);
-	if (bind_s) {
-		if (parse_addr(bind_s, false, &src) != 0)
-			usage_error("--bind: bad address '%s'", bind_s);
-		if (src.family != dst.family)
-			usage_error("--bind %s and --connect %s are different address families",
-				    bind_s, connect_s);
-	}
-	if (!strcmp(how_s, "close"))
-		how = H_CLOSE;
-	else if (!strcmp(how_s, "shutdown"))
-		how = H_SHUTDOWN;
-	else if (!strcmp(how_s, "rst"))
-		how = H_RST;
-	else if (!strcmp(how_s, "none"))
-		how = H_NONE;
-	else
-		usage_error("--how: unknown value '%s' (close|shutdown|rst|none)", how_s);
-	if (comm && (!*comm || strlen(comm) > 15))
-		usage_error("--comm: NAME must be 1-15 characters");
+	if (a->bind_s)
+		return &a->src;
+	if (!a->hosts)
+		return NULL;
+	memset(buf, 0, sizeof(*buf));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(a->base + 1 + (uint32_t)(idx % a->hosts));
+	buf->len = sizeof(*sin);
+	buf->family = AF_INET;
+	inet_ntop(AF_INET, &sin->sin_addr, buf->text, sizeof(buf->text));
+	return buf;
+}
 
-	bool keep = how == H_SHUTDOWN || how == H_NONE;
-	rlim_t lim = raise_nofile();
-	if (keep && (rlim_t)count + 16 > lim)
-		die("--count %ld needs more fds than RLIMIT_NOFILE allows (%llu)",
-		    count, (unsigned long long)lim);
+/*
+ * Returns the signalfd. The name is set before the pid is printed, so a test
+ * that looks the process up by that pid already sees --comm.
+ */
+static int begin_conns(const struct args *a)
+{
 	int sfd = setup_signals();
-	set_comm(comm);
+
+	set_comm(a->comm);
 	out("pid %ld", (long)getpid());
+	return sfd;
+}
 
-	/* slot 0 is the signalfd, slot i+1 connection i (fd -1: not polled) */
-	struct pollfd *pfd = calloc((size_t)count + 1, sizeof(*pfd));
-	if (!pfd)
-		die("out of memory");
-	pfd[0].fd = sfd;
-	pfd[0].events = POLLIN;
+/*
+ * Opens a->count connections one after another, ends each as --how says and
+ * prints "ready". Sockets half-closed by --how shutdown go into watch[idx] to
+ * be polled for the peer's close; watch is only used with that --how.
+ */
+static void open_conns(const struct args *a, int sfd, struct pollfd *watch)
+{
+	for (long i = 0; i < a->count; i++) {
+		struct addr src;
 
-	for (long i = 0; i < count; i++) {
-		if ((i > 0 && interval > 0) ? sleep_or_signal(sfd, interval) : signal_pending(sfd))
-			die("interrupted by a signal after %ld of %ld connections", i, count);
-		int fd = connect_one(&dst, bind_s ? &src : NULL, i);
+		if ((i > 0 && a->interval > 0) ? sleep_or_signal(sfd, a->interval) : signal_pending(sfd))
+			die("interrupted by a signal after %ld of %ld connections", i, a->count);
+		int fd = connect_one(&a->dst, conn_src(a, i, &src), i);
 
-		pfd[i + 1].fd = -1;
-		switch (how) {
+		switch (a->how) {
 		case H_CLOSE:
 			close(fd);
 			break;
 		case H_SHUTDOWN:
 			if (shutdown(fd, SHUT_WR) != 0)
 				die_errno("shutdown (connection %ld)", i);
-			pfd[i + 1].fd = fd;
-			pfd[i + 1].events = POLLIN;
+			watch[i].fd = fd;
+			watch[i].events = POLLIN;
 			break;
 		case H_RST:
 			close_rst(fd);
@@ -721,13 +778,41 @@ static int cmd_client(int argc, char **argv)
 		}
 	}
 	out("ready");
+}
 
-	int64_t end = hold < 0 ? -1 : now_ms() + hold * 1000;
+static int cmd_client(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CONN_OPTS, OPT("bind", 'b'), OPT("hold-sec", 's'), HELP_OPT, { 0 }
+	};
+	struct args a = { .count = 1, .how_s = "close" };
+
+	parse_opts(argc, argv, opts, &a);
+	check_conn_args(&a, true);
+
+	bool keep = a.how == H_SHUTDOWN || a.how == H_NONE;
+	rlim_t lim = raise_nofile();
+	if (keep && (rlim_t)a.count + 16 > lim)
+		die("--count %ld needs more fds than RLIMIT_NOFILE allows (%llu)",
+		    a.count, (unsigned long long)lim);
+	int sfd = begin_conns(&a);
+
+	/* slot 0 is the signalfd, slot i+1 connection i (fd -1: not polled) */
+	struct pollfd *pfd = calloc((size_t)a.count + 1, sizeof(*pfd));
+	if (!pfd)
+		die("out of memory");
+	pfd[0].fd = sfd;
+	pfd[0].events = POLLIN;
+	for (long i = 1; i <= a.count; i++)
+		pfd[i].fd = -1;
+	open_conns(&a, sfd, pfd + 1);
+
+	int64_t end = a.hold < 0 ? -1 : now_ms() + a.hold * 1000;
 	long closed = 0, reset = 0, aborted = 0;
 	char buf[4096];
 
-	while (hold != 0) {
-		int n = poll(pfd, (nfds_t)count + 1, timeout_until(end));
+	while (a.hold != 0) {
+		int n = poll(pfd, (nfds_t)a.count + 1, timeout_until(end));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -738,7 +823,7 @@ static int cmd_client(int argc, char **argv)
 			break;
 		if (pfd[0].revents)
 			break;	/* SIGTERM/SIGINT */
-		for (long i = 1; i <= count && n > 0; i++) {
+		for (long i = 1; i <= a.count && n > 0; i++) {
 			if (pfd[i].fd < 0 || !pfd[i].revents)
 				continue;
 			n--;
@@ -765,106 +850,16 @@ static int cmd_client(int argc, char **argv)
 	return 0;		/* exit() closes what is still open */
 }
 
-/* ---- churn ---- */
-
 static int cmd_churn(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "connect", required_argument, NULL, 'c' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "bind-prefix", required_argument, NULL, 'p' },
-		{ "how", required_argument, NULL, 'w' },
-		{ "comm", required_argument, NULL, 'C' },
-		{ "interval-ms", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+		CONN_OPTS, OPT("bind-prefix", 'p'), HELP_OPT, { 0 }
 	};
-	const char *connect_s = NULL, *prefix_s = NULL, *how_s = "close", *comm = NULL;
-	long count = -1, interval = 0;
-	uint32_t base = 0, hosts = 0;
-	struct addr dst;
-	bool rst;
-	int c;
+	struct args a = { .count = -1, .how_s = "close" };
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': connect_s = optarg; break;
-		case 'n': count = parse_long("--count", optarg, 1, MAX_COUNT); break;
-		case 'p': prefix_s = optarg; break;
-		case 'w': how_s = optarg; break;
-		case 'C': comm = optarg; break;
-		case 'i': interval = parse_long("--interval-ms", optarg, 0, MAX_MS); break;
-		case 'h': usage(); return 0;
-		case ':':
-			usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			usage_error("bad option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
-	if (!connect_s)
-		usage_error("--connect ADDR:PORT is required");
-	if (parse_addr(connect_s, true, &dst) != 0 || addr_port(&dst) == 0)
-		usage_error("--connect: bad address '%s' (want A.B.C.D:PORT or [V6]:PORT)", connect_s);
-	if (count < 0)
-		usage_error("--count N is required");
-	if (!strcmp(how_s, "close"))
-		rst = false;
-	else if (!strcmp(how_s, "rst"))
-		rst = true;
-	else
-		usage_error("--how: unknown value '%s' (close|rst)", how_s);
-	if (comm && (!*comm || strlen(comm) > 15))
-		usage_error("--comm: NAME must be 1-15 characters");
-	if (prefix_s) {
-		char tmp[32];
-		const char *sl = strchr(prefix_s, '/');
-		struct in_addr ia;
-
-		if (!sl || (size_t)(sl - prefix_s) >= sizeof(tmp))
-			usage_error("--bind-prefix: want A.B.C.D/LEN, got '%s'", prefix_s);
-		memcpy(tmp, prefix_s, (size_t)(sl - prefix_s));
-		tmp[sl - prefix_s] = '\0';
-		if (inet_pton(AF_INET, tmp, &ia) != 1)
-			usage_error("--bind-prefix: bad IPv4 address in '%s'", prefix_s);
-		long len = parse_long("--bind-prefix length", sl + 1, 8, 30);
-		if (dst.family != AF_INET)
-			usage_error("--bind-prefix is IPv4 only but --connect is IPv6");
-		uint32_t mask = 0xffffffffu << (32 - len);
-		base = ntohl(ia.s_addr) & mask;
-		hosts = (~mask) - 1;	/* skip network and broadcast */
-	}
-
-	int sfd = setup_signals();
-	set_comm(comm);
-	out("pid %ld", (long)getpid());
-
-	for (long i = 0; i < count; i++) {
-		if ((i > 0 && interval > 0) ? sleep_or_signal(sfd, interval) : signal_pending(sfd))
-			die("interrupted by a signal after %ld of %ld connections", i, count);
-		struct addr src, *srcp = NULL;
-
-		if (hosts) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&src.ss;
-
-			memset(&src, 0, sizeof(src));
-			sin->sin_family = AF_INET;
-			sin->sin_addr.s_addr = htonl(base + 1 + (uint32_t)(i % hosts));
-			src.len = sizeof(*sin);
-			src.family = AF_INET;
-			inet_ntop(AF_INET, &sin->sin_addr, src.text, sizeof(src.text));
-			srcp = &src;
-		}
-		int fd = connect_one(&dst, srcp, i);
-
-		if (rst)
-			close_rst(fd);
-		else
-			close(fd);
-	}
-	out("ready");
+	parse_opts(argc, argv, opts, &a);
+	check_conn_args(&a, false);
+	open_conns(&a, begin_conns(&a), NULL);
 	return 0;
 }
 
