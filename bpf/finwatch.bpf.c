@@ -13,6 +13,10 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* Verifier-inlined cast (no call): reads through it are fault-handled
+ * direct loads, cheaper than bpf_probe_read_kernel in the hot path. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
 /* From /proc/config.gz via libbpf; 0 (weak) when the config is not readable. */
 extern unsigned int CONFIG_HZ __kconfig __weak;
 
@@ -128,7 +132,8 @@ static __always_inline int handle_set_state(struct sock *sk, int oldstate, int n
 	if (family_filter && family != family_filter)
 		return 0;
 	/* skc_num is already 0 at X->CLOSE; inet_sport survives. */
-	sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	sport = bpf_ntohs(((struct inet_sock *)bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct inet_sock)))
+				  ->inet_sport);
 	dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (n_lports && !port_listed(sport, lports, n_lports))
 		return 0;
@@ -179,7 +184,7 @@ static __always_inline int handle_set_state(struct sock *sk, int oldstate, int n
 	e->ts_ns = now;
 	e->cookie = bpf_get_socket_cookie(sk);
 	e->ns_in_old = ns_in_old;
-	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	e->netns = sk->__sk_common.skc_net.net->ns.inum;
 	e->sk_err = sk->sk_err;
 	e->sport = sport;
 	e->dport = dport;
@@ -197,8 +202,8 @@ static __always_inline int handle_set_state(struct sock *sk, int oldstate, int n
 		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_rcv_saddr, 4);
 		__builtin_memcpy(e->daddr, &sk->__sk_common.skc_daddr, 4);
 	} else {
-		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(e->daddr, &sk->__sk_common.skc_v6_daddr, 16);
 	}
 	if (info && info->has_closer) {
 		e->pid = info->pid;
