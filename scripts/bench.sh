@@ -88,26 +88,9 @@ CLK_TCK=$(getconf CLK_TCK)
 
 die() { echo "bench: $*" >&2; exit 1; }
 log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
-# alive PID: running (a zombie child we have not reaped yet is not)
-alive() {
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	s=${s##*) }
-	[ "${s:0:1}" != Z ]
-}
-not_alive() { ! alive "$1"; }
-
-# wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds (0) or
-# SECONDS pass (1).
-wait_until() {
-	local deadline=$(( $(now_ms) + $1 * 1000 ))
-	shift
-	until "$@"; do
-		[ "$(now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
+# now_ms, alive PID, not_alive PID, wait_until SECONDS CMD...
+# shellcheck source=scripts/lib-wait.sh
+. "$ROOT/scripts/lib-wait.sh"
 
 [ "$(id -u)" -eq 0 ] || die "needs root (BPF, perf -a, network namespaces)"
 for t in perf bpftool ip ss python3 clang gcc; do

@@ -13,23 +13,17 @@ export TEST_NAME=soak
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 skip_unless_root
 SECS=${SOAK_SECONDS:-600}
-CHECK="$FW_ROOT/tests/e2e/fwcheck.py"
 lab_up ""
-NS=$(stat -Lc %i "$LAB_HOST_NSPATH")
 OUT="$TEST_TMP/fw.out"
 ip netns exec "$LAB_HOST" sysctl -qw net.ipv4.tcp_fin_timeout=20
 
 spawn fw - "$FINWATCH" --json --interval 5s --peer 10.201.0.0/16 --peer fd00:201::/32 --top 20
 wait_for 10 grep -q '"type":"start"' "$OUT" || fail "finwatch did not start"
 FWPID=$(spawn_pid fw)
-spawn hold "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:6001" --mode hold
-wait_ready hold
-spawn hold6 "$LAB_P1" "$FWPEER" server --listen "[$LAB_P1_V6]:6001" --mode hold
-wait_ready hold6
-spawn good "$LAB_P2" "$FWPEER" server --listen "$LAB_P2_V4:6002" --mode delay --close-after 50
-wait_ready good
-spawn rst "$LAB_P3" "$FWPEER" server --listen "$LAB_P3_V4:6003" --mode rst --close-after 100
-wait_ready rst
+spawn_server hold "$LAB_P1" "$LAB_P1_V4:6001" hold
+spawn_server hold6 "$LAB_P1" "[$LAB_P1_V6]:6001" hold
+spawn_server good "$LAB_P2" "$LAB_P2_V4:6002" delay --close-after 50
+spawn_server rst "$LAB_P3" "$LAB_P3_V4:6003" rst --close-after 100
 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$FWPID/status"; }
 fds() { find "/proc/$FWPID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
@@ -54,14 +48,14 @@ echo "soak: $round rounds over ${SECS}s"
 # counts settle: finwatch must then agree with ss exactly.
 spawn final "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:6001" --count 300 --how shutdown --hold-sec -1
 wait_ready final 30
-settled() { [ "$(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4")" = "$("$CHECK" peer "$OUT" "$LAB_P1_V4" count "$NS")" ]; }
+settled() { [ "$(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4")" = "$("$FWCHECK" peer "$OUT" "$LAB_P1_V4" count "$LAB_HOST_NSINO")" ]; }
 wait_for 60 ss_expect "$LAB_HOST" fin-wait-2 300 "$LAB_P1_V4" || true
 wait_for 30 settled || true
 ss_n=$(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4")
-fw_n=$("$CHECK" peer "$OUT" "$LAB_P1_V4" count "$NS")
+fw_n=$("$FWCHECK" peer "$OUT" "$LAB_P1_V4" count "$LAB_HOST_NSINO")
 rss1=$(rss) fd1=$(fds)
 spawn_stop fw INT || fail "finwatch exit"
-lost=$("$CHECK" last "$OUT" summary lost final=true)
+lost=$("$FWCHECK" last "$OUT" summary lost final=true)
 echo "soak: ss FIN_WAIT_2 to peer 1: $ss_n, finwatch: $fw_n; RSS ${rss0} -> ${rss1} KiB; fds ${fd0} -> ${fd1}; lost $lost"
 [ "$ss_n" = "$fw_n" ] || fail "count mismatch: ss $ss_n, finwatch $fw_n"
 [ "$lost" = 0 ] || fail "lost $lost events"

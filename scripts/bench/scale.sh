@@ -34,21 +34,9 @@ PORT0=6100
 
 die() { echo "scale: $*" >&2; exit 1; }
 log() { printf '[scale %s] %s\n' "$(date +%T)" "$*" >&2; }
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
-wait_until() {
-	local deadline=$(( $(now_ms) + $1 * 1000 ))
-	shift
-	until "$@"; do
-		[ "$(now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-alive() {
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	s=${s##*) }
-	[ "${s:0:1}" != Z ]
-}
+# now_ms, alive PID, not_alive PID, wait_until SECONDS CMD...
+# shellcheck source=scripts/lib-wait.sh
+. "$ROOT/scripts/lib-wait.sh"
 
 [ "$(id -u)" -eq 0 ] || die "needs root"
 [[ "$N" =~ ^[0-9]+$ ]] && [ "$N" -gt 0 ] || die "bad N '$N'"
@@ -62,7 +50,7 @@ cleanup() {
 	[ -n "$FW_PID" ] && alive "$FW_PID" && kill -INT "$FW_PID" 2>/dev/null
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do
-		wait_until 10 eval "! alive $p" || kill -KILL "$p" 2>/dev/null
+		wait_until 10 not_alive "$p" || kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
 	[ "$LAB_UP" -eq 1 ] && "$LAB" down "$PREFIX" >/dev/null 2>&1
@@ -148,7 +136,7 @@ w_ticks1=$(cpu_ticks "$FW_PID"); w_scans1=$(last_scans); w_t1=$(now_ms)
 end_rss=$(rss_kb "$FW_PID")
 ss_before_stop=$(ss_fw2)
 kill -INT "$FW_PID"
-wait_until 20 eval "! alive $FW_PID" || kill -KILL "$FW_PID"
+wait_until 20 not_alive "$FW_PID" || kill -KILL "$FW_PID"
 wait "$FW_PID" 2>/dev/null
 ss_after_stop=$(ss_fw2)
 

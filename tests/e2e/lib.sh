@@ -4,10 +4,9 @@
 #   #!/usr/bin/env bash
 #   set -euo pipefail
 #   . "$(dirname "$0")/lib.sh"
-#   skip_unless_root
-#   lab_up                                   # exports LAB_* (see netns-lab.sh env)
-#   spawn srv "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5001" --mode hold
-#   wait_ready srv
+#   skip_unless_root python3                 # skips (exit 77) unless root, ip, ss, netns, python3
+#   lab_up                                   # exports LAB_* (see netns-lab.sh env) and LAB_HOST_NSINO
+#   spawn_server srv "$LAB_P1" "$LAB_P1_V4:5001" hold
 #   spawn cli "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5001" --how shutdown --count 5 --hold-sec -1
 #   wait_ready cli
 #   wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 5 "$LAB_P1_V4" || fail "no FIN_WAIT_2 sockets"
@@ -20,13 +19,16 @@
 #
 # Variables: FW_ROOT (repo), FW_BUILD (default $FW_ROOT/build), FWPEER,
 # FINWATCH (default $FW_BUILD/fwpeer, $FW_BUILD/finwatch; all overridable from
-# the environment), TEST_NAME (default: script name without .sh), TEST_TMP
+# the environment), FWCHECK (tests/e2e/fwcheck.py, the checker of finwatch's
+# JSON Lines), TEST_NAME (default: script name without .sh), TEST_TMP
 # (a private temp dir), and after lab_up the LAB_* variables.
 
 FW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FW_BUILD=${FW_BUILD:-$FW_ROOT/build}
 FWPEER=${FWPEER:-$FW_BUILD/fwpeer}
 FINWATCH=${FINWATCH:-$FW_BUILD/finwatch}
+# shellcheck disable=SC2034 # used by the test scripts
+FWCHECK=$FW_ROOT/tests/e2e/fwcheck.py
 FW_LAB_SH=$FW_ROOT/scripts/netns-lab.sh
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fwe2e-$TEST_NAME.XXXXXX")
@@ -53,14 +55,21 @@ skip() {
 	exit 77
 }
 
+# skip_unless_root [CMD...]: skip the test unless it runs as root with ip, ss
+# and network namespaces (what lab_up needs), and each CMD is installed
+# ("needs CMD").
+# shellcheck disable=SC2120 # the CMD arguments are optional
 skip_unless_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 	command -v ip >/dev/null 2>&1 || skip "needs ip (iproute2)"
 	command -v ss >/dev/null 2>&1 || skip "needs ss (iproute2)"
-	local probe="fwskip$$"
+	local probe="fwskip$$" cmd
 	probe=${probe:0:15}
 	ip netns add "$probe" >/dev/null 2>&1 || skip "cannot create network namespaces (ip netns add failed)"
 	ip netns del "$probe" >/dev/null 2>&1 || true
+	for cmd in "$@"; do
+		command -v "$cmd" >/dev/null 2>&1 || skip "needs $cmd"
+	done
 }
 
 # Last lines of every spawned process's output, to explain a failure.
@@ -144,6 +153,17 @@ spawn() {
 	SPAWN_PID=$!
 	_FW_PIDS[$name]=$SPAWN_PID
 	_FW_SPAWNED+=("$name")
+}
+
+# spawn_server NAME NS LISTEN MODE [ARGS...]: a peer, `fwpeer server --listen
+# LISTEN --mode MODE ARGS...` in netns NS ("-": our own, as for spawn),
+# spawned as NAME; returns once it listens (wait_ready: the test fails if it
+# does not come up).
+spawn_server() {
+	local name=$1 ns=$2 listen=$3 mode=$4
+	shift 4
+	spawn "$name" "$ns" "$FWPEER" server --listen "$listen" --mode "$mode" "$@"
+	wait_ready "$name"
 }
 
 spawn_pid() { echo "${_FW_PIDS[$1]:?spawn_pid: unknown name $1}"; }
@@ -240,7 +260,10 @@ trap 'exit 143' TERM
 # ---- lab ----
 
 # lab_up [PREFIX]: create a lab (default PREFIX: fwt + pid digits, another
-# free one if taken) and export its LAB_* variables. Torn down at exit.
+# free one if taken) and export its LAB_* variables, and LAB_HOST_NSINO: the
+# inode number of the lab's host namespace, which finwatch reports as "netns"
+# (labs of tests running side by side use the same addresses: match records
+# on it). Torn down at exit.
 lab_up() {
 	local p=${1:-} try
 	[ -z "$_FW_LAB_PREFIX" ] || fail "lab_up: a lab ($_FW_LAB_PREFIX) is already up"
@@ -259,6 +282,8 @@ lab_up() {
 		fail "lab_up: netns-lab.sh up $p failed"
 	}
 	eval "$("$FW_LAB_SH" env "$p")"
+	LAB_HOST_NSINO=$(stat -L -c %i "$LAB_HOST_NSPATH") || fail "lab_up: cannot stat $LAB_HOST_NSPATH"
+	export LAB_HOST_NSINO
 }
 
 # lab_down: delete the lab made by lab_up (also done automatically at exit).

@@ -16,16 +16,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/i7_lib.sh"
-skip_unless_root
-command -v bpftool >/dev/null 2>&1 || skip "needs bpftool"
+skip_unless_root bpftool
 lab_up
-HOST_NS=$(i7_netns_inode "$LAB_HOST")
-CHECK=$FW_ROOT/tests/e2e/fwcheck.py
 
-spawn srv_rst "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5401" --mode rst --close-after 100
-wait_ready srv_rst
-spawn srv_hold "$LAB_P3" "$FWPEER" server --listen "$LAB_P3_V4:5403" --mode hold
-wait_ready srv_hold
+spawn_server srv_rst "$LAB_P1" "$LAB_P1_V4:5401" rst --close-after 100
+spawn_server srv_hold "$LAB_P3" "$LAB_P3_V4:5403" hold
 
 # ---------------------------------------------------------------- a
 echo "part a at ${SECONDS}s"
@@ -51,13 +46,13 @@ i7_alive "$FW_HUP" || fail "SIGHUP ended finwatch"
 old_size=$(stat -c %s "$OUTF.1")
 wait_for 5 has_summaries "$OUTF" 4 || i7_check_fail "SIGHUP: the new file stopped growing"
 [ "$(stat -c %s "$OUTF.1")" = "$old_size" ] || i7_check_fail "SIGHUP: lines still go to the renamed file"
-"$CHECK" valid "$OUTF.1" || i7_check_fail "SIGHUP: the renamed file has a broken line"
+"$FWCHECK" valid "$OUTF.1" || i7_check_fail "SIGHUP: the renamed file has a broken line"
 storm_runs || fail "the storm ended before the signals were sent"
 rc=0
 spawn_stop fw_hup INT || rc=$?
 MONO1=$(i7_mono_ns)
 [ "$rc" = 0 ] || i7_check_fail "SIGINT under load: watch --output exited $rc"
-"$CHECK" valid "$OUTF" || i7_check_fail "SIGHUP: the new file has a broken line"
+"$FWCHECK" valid "$OUTF" || i7_check_fail "SIGHUP: the new file has a broken line"
 "$I7_CHECK" final "$OUTF" count >/dev/null || i7_check_fail "SIGINT under load: no final summary in the new --output file"
 echo "HUP: $(nsum "$OUTF.1") summaries in the renamed file, $(nsum "$OUTF") in the new one"
 
@@ -70,9 +65,9 @@ OUT_USR=$TEST_TMP/fw_usr.out
 tables() { grep -c '^--- FIN_WAIT_2 now' "$OUT_USR" || true; }
 has_tables() { [ "$(tables)" -ge "$1" ]; }
 # The storm's sockets end with an exit: a histogram for the lab peer exists.
-has_exits() { grep -Eq "^$LAB_P1_V4 +$HOST_NS +[0-9]+ +[0-9]+ +[0-9]+ +\S+ +[1-9][0-9]* +[1-9][0-9]*$" "$OUT_USR"; }
+has_exits() { grep -Eq "^$LAB_P1_V4 +$LAB_HOST_NSINO +[0-9]+ +[0-9]+ +[0-9]+ +\S+ +[1-9][0-9]* +[1-9][0-9]*$" "$OUT_USR"; }
 wait_for 15 has_exits || fail "text watch shows no exits for the storm peer"
-HIST="^FIN_WAIT_2 lifetime, peer $LAB_P1_V4 netns $HOST_NS "
+HIST="^FIN_WAIT_2 lifetime, peer $LAB_P1_V4 netns $LAB_HOST_NSINO "
 i7_file_has "$OUT_USR" "$HIST" && fail "histograms before SIGUSR1"
 kill -USR1 "$FW_USR"
 wait_for 5 i7_file_has "$OUT_USR" "$HIST" || i7_check_fail "SIGUSR1: no histogram for the storm peer on stdout"
@@ -144,9 +139,9 @@ wait_ready held
 spawn orph "$LAB_HOST" "$FWPEER" client --connect "$LAB_P3_V4:5403" --count $ORPH --how close
 wait_ready orph
 wait_for 10 ss_expect "$LAB_HOST" fin-wait-2 $((HELD + ORPH)) "$LAB_P3_V4" || fail "ss: $(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P3_V4") FIN_WAIT_2 sockets"
-wpeer() { "$I7_CHECK" peer "$TEST_TMP/fw_w.out" "$LAB_P3_V4" "$HOST_NS" "$1"; }
+wpeer() { "$I7_CHECK" peer "$TEST_TMP/fw_w.out" "$LAB_P3_V4" "$LAB_HOST_NSINO" "$1"; }
 wpeer_is() { [ "$(wpeer "$1")" = "$2" ]; }
-tcount() { "$I7_CHECK" trans "$TEST_TMP/fw_t.out" "$HOST_NS" "$LAB_P3_V4" FIN_WAIT1 FIN_WAIT2; }
+tcount() { "$I7_CHECK" trans "$TEST_TMP/fw_t.out" "$LAB_HOST_NSINO" "$LAB_P3_V4" FIN_WAIT1 FIN_WAIT2; }
 tcount_is() { [ "$(tcount)" = "$1" ]; }
 wait_for 10 wpeer_is count $((HELD + ORPH)) || i7_check_fail "watch counts $(wpeer count) for the stuck peer, ss $((HELD + ORPH))"
 wpeer_is held $HELD || i7_check_fail "watch: held $(wpeer held), want $HELD"
@@ -179,8 +174,7 @@ ip -n "$LAB_P1" addr add 10.201.77.2/24 dev "$XB"
 ip -n "$XNS" link set "$XA" up
 ip -n "$LAB_P1" link set "$XB" up
 X_NS=$(i7_netns_inode "$XNS")
-spawn srv_x "$LAB_P1" "$FWPEER" server --listen 10.201.77.2:5477 --mode hold
-wait_ready srv_x
+spawn_server srv_x "$LAB_P1" 10.201.77.2:5477 hold
 spawn fw_d - "$FINWATCH" --no-discovery --json --interval 300ms --scan-interval 300ms --max-per-peer 0 --max-age 0 \
 	--max-total 0 "${I7_SCOPE[@]}"
 FW_D=$SPAWN_PID
@@ -206,7 +200,7 @@ wait_for 5 has_summaries "$TEST_TMP/fw_d.out" $((n + 5)) || i7_check_fail "finwa
 i7_alive "$FW_D" || fail "finwatch died after the namespace was deleted"
 err_lines=$(($(wc -l <"$TEST_TMP/fw_d.err") - err_before))
 [ "$err_lines" -le 1 ] || i7_check_fail "$err_lines stderr lines after the namespace was deleted: $(tail -n 3 "$TEST_TMP/fw_d.err")"
-errs=$("$CHECK" count "$TEST_TMP/fw_d.out" error)
+errs=$("$FWCHECK" count "$TEST_TMP/fw_d.out" error)
 [ "$errs" -le 1 ] || i7_check_fail "$errs error records"
 rc=0
 spawn_stop fw_d INT || rc=$?

@@ -14,11 +14,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/i5_lib.sh"
-skip_unless_root
-command -v python3 >/dev/null 2>&1 || skip "needs python3"
+skip_unless_root python3
 lab_up
-CHECK="$FW_ROOT/tests/e2e/fwcheck.py"
-NETNS=$(stat -L -c %i "$LAB_HOST_NSPATH")
 # finwatch and its hooks run from here: a command interpreted by a shell would
 # create PWNED in this directory.
 mkdir -p "$TEST_TMP/cwd" "$TEST_TMP/calls" "$TEST_TMP/hang"
@@ -46,11 +43,10 @@ EOF
 chmod 0755 "$TEST_TMP/hook.sh"
 # Calls for our lab's network namespace: labs of tests running in parallel
 # use the same peer addresses in other namespaces.
-calls() { grep -lx "netns=$NETNS" "$TEST_TMP/calls"/call.*.env 2>/dev/null | wc -l; }
+calls() { grep -lx "netns=$LAB_HOST_NSINO" "$TEST_TMP/calls"/call.*.env 2>/dev/null | wc -l; }
 calls_are() { [ "$(calls)" -eq "$1" ]; }
 
-spawn stuck "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5401" --mode hold
-wait_ready stuck
+spawn_server stuck "$LAB_P1" "$LAB_P1_V4:5401" hold
 spawn fw - env FINWATCH_RULE=bogus "FINWATCH_EVIL=\$(touch PWNED)" "$FINWATCH" --json --interval 500ms \
 	--peer "$LAB_P1_V4" --max-per-peer 5 --max-age 0 --max-total 0 \
 	--on-alert "$TEST_TMP/hook.sh first-arg ;touch PWNED" --hook-timeout 5s
@@ -70,7 +66,7 @@ wait_for 10 calls_are 2 || fail "hook called $(calls) times after the peer close
 spawn_stop fw INT || fail "finwatch did not exit 0 on SIGINT"
 calls_are 2 || fail "hook called $(calls) times in all, want exactly 2 (one firing, one resolved)"
 
-python3 - "$TEST_TMP/calls" "$LAB_P1_V4" "$NETNS" "$COMM1" "$COMM2" <<'EOF' || fail "hook calls (above)"
+python3 - "$TEST_TMP/calls" "$LAB_P1_V4" "$LAB_HOST_NSINO" "$COMM1" "$COMM2" <<'EOF' || fail "hook calls (above)"
 import glob, json, sys
 d, peer, netns, comm1, comm2 = sys.argv[1:]
 bad, calls = [], []
@@ -115,11 +111,11 @@ if bad:
     sys.exit(1)
 EOF
 # (Checked at the end: see there.)
-if "$CHECK" valid "$(spawn_out fw)" 2>"$TEST_TMP/valid.err"; then stdout_ok=1; else stdout_ok=0; fi
+if "$FWCHECK" valid "$(spawn_out fw)" 2>"$TEST_TMP/valid.err"; then stdout_ok=1; else stdout_ok=0; fi
 pass "hook ran exactly twice (firing, resolved): JSON on stdin, FINWATCH_* match it, argv split, no leaked FINWATCH_* variables"
 
 for c in "$COMM1" "$COMM2"; do
-	n=$("$CHECK" count "$(spawn_out fw)" fw2_exit peer="$LAB_P1_V4" netns="$NETNS" comm="$c")
+	n=$("$FWCHECK" count "$(spawn_out fw)" fw2_exit peer="$LAB_P1_V4" netns="$LAB_HOST_NSINO" comm="$c")
 	[ "$n" = 5 ] || fail "$n fw2_exit records with comm '$c' verbatim, want 5"
 done
 pwned=$(find "$TEST_TMP" "$FW_ROOT" -maxdepth 3 -name PWNED 2>/dev/null | head -n3)
@@ -155,10 +151,8 @@ i5_kill_hang() {
 }
 cleanup_add i5_kill_hang
 
-spawn stuck2 "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5402" --mode hold
-wait_ready stuck2
-spawn good "$LAB_P2" "$FWPEER" server --listen "$LAB_P2_V4:5403" --mode close
-wait_ready good
+spawn_server stuck2 "$LAB_P1" "$LAB_P1_V4:5402" hold
+spawn_server good "$LAB_P2" "$LAB_P2_V4:5403" close
 spawn fwh - "$FINWATCH" --json --interval 500ms --peer "$LAB_P1_V4" --peer "$LAB_P2_V4" \
 	--max-per-peer 25 --max-age 0 --max-total 0 --on-alert "$TEST_TMP/hang.sh" --hook-timeout 1s
 OUT=$(spawn_out fwh)
@@ -168,23 +162,23 @@ wait_start fwh "$OUT"
 spawn held3 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5402" --how shutdown --count 30 --hold-sec -1
 wait_ready held3
 # (Other labs' peers may run hooks too: ours is the one for our namespace.)
-hang_started() { compgen -G "$TEST_TMP/hang/*.$NETNS" >/dev/null; }
+hang_started() { compgen -G "$TEST_TMP/hang/*.$LAB_HOST_NSINO" >/dev/null; }
 wait_for 5 hang_started || fail "the hanging hook did not start"
-HANG_FILE=$(compgen -G "$TEST_TMP/hang/*.$NETNS" | head -n1)
+HANG_FILE=$(compgen -G "$TEST_TMP/hang/*.$LAB_HOST_NSINO" | head -n1)
 HANG_PID=${HANG_FILE##*/}
 HANG_PID=${HANG_PID%%.*}
 CHILD_PID=$(cat "$HANG_FILE")
 # Events while the hook hangs: 20 connections that close normally.
 spawn normal "$LAB_HOST" "$FWPEER" client --connect "$LAB_P2_V4:5403" --how close --count 20
 wait_ready normal
-exits_p2() { [ "$("$CHECK" count "$OUT" fw2_exit peer="$LAB_P2_V4" netns="$NETNS")" = 20 ]; }
-wait_for 5 exits_p2 || fail "fw2_exit records stopped: $("$CHECK" count "$OUT" fw2_exit peer="$LAB_P2_V4" netns="$NETNS") of 20"
+exits_p2() { [ "$("$FWCHECK" count "$OUT" fw2_exit peer="$LAB_P2_V4" netns="$LAB_HOST_NSINO")" = 20 ]; }
+wait_for 5 exits_p2 || fail "fw2_exit records stopped: $("$FWCHECK" count "$OUT" fw2_exit peer="$LAB_P2_V4" netns="$LAB_HOST_NSINO") of 20"
 wait_for 5 grep -q "hook pid $HANG_PID ran longer than 1000 ms" "$TEST_TMP/fwh.err" ||
 	fail "no 'ran longer than 1000 ms' report for hook pid $HANG_PID on stderr: $(cat "$TEST_TMP/fwh.err")"
 wait_for 3 dead "$HANG_PID" || fail "hook pid $HANG_PID still running after the timeout"
 # Summaries printed after the alert and less than --hook-timeout later were
 # printed while the hook ran: the main loop did not wait for it.
-alert_ts=$("$CHECK" last "$OUT" alert ts_ns rule=max_per_peer state=firing peer="$LAB_P1_V4" netns="$NETNS")
+alert_ts=$("$FWCHECK" last "$OUT" alert ts_ns rule=max_per_peer state=firing peer="$LAB_P1_V4" netns="$LAB_HOST_NSINO")
 during=$(python3 - "$OUT" "$alert_ts" <<'EOF'
 import json, sys
 t0 = int(sys.argv[2])
@@ -200,8 +194,8 @@ print(n)
 EOF
 )
 [ "$during" -ge 1 ] || fail "no summary while the hook hung (1 s after the alert, --interval 500ms)"
-have_more_summaries() { [ "$("$CHECK" count "$OUT" summary)" -ge $((n_sum + 2)) ]; }
-n_sum=$("$CHECK" count "$OUT" summary)
+have_more_summaries() { [ "$("$FWCHECK" count "$OUT" summary)" -ge $((n_sum + 2)) ]; }
+n_sum=$("$FWCHECK" count "$OUT" summary)
 wait_for 5 have_more_summaries || fail "summaries stopped after the hook was killed"
 alive "$(spawn_pid fwh)" || fail "finwatch died"
 pass "hanging hook: $during summaries while it ran, 20 fw2_exit records, killed after 1 s and reported on stderr"

@@ -10,13 +10,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/i5_lib.sh"
-skip_unless_root
-command -v python3 >/dev/null 2>&1 || skip "needs python3"
+skip_unless_root python3
 lab_up
-CHECK="$FW_ROOT/tests/e2e/fwcheck.py"
-# Peers are counted in the lab's host namespace only: labs of tests running
-# in parallel use the same addresses in other namespaces.
-NETNS=$(stat -L -c %i "$LAB_HOST_NSPATH")
 
 # ---------------------------------------------------------------- syslog ----
 # syslog(3) always writes to /dev/log. Without one (containers, minimal CI
@@ -25,7 +20,7 @@ NETNS=$(stat -L -c %i "$LAB_HOST_NSPATH")
 # our rsyslogd's socket is bind-mounted over /dev/log, so nothing global
 # changes. FW_SYSLOG_PRIVATE=1 forces the second way (needs a /dev/log).
 SYSLOG_OUT="$TEST_TMP/syslog.out"
-SYSLOG_CHECK=(python3 "$FW_ROOT/tests/e2e/i5_syslog_check.py" "$SYSLOG_OUT" "$LAB_P1_V4" "$NETNS")
+SYSLOG_CHECK=(python3 "$FW_ROOT/tests/e2e/i5_syslog_check.py" "$SYSLOG_OUT" "$LAB_P1_V4" "$LAB_HOST_NSINO")
 # Removes /dev/log, which did not exist before this test's rsyslogd made it.
 i5_devlog_remove() {
 	spawn_stop rsyslogd >/dev/null 2>&1 || true
@@ -72,8 +67,7 @@ EOF
 		spawn fwsys - "${fwcmd[@]}"
 	fi
 	wait_start fwsys "$(spawn_out fwsys)"
-	spawn sstuck "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5211" --mode hold
-	wait_ready sstuck
+	spawn_server sstuck "$LAB_P1" "$LAB_P1_V4:5211" hold
 	n=8
 	spawn sheld "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5211" --how shutdown --count "$n" \
 		--hold-sec -1
@@ -94,8 +88,7 @@ syslog_part
 # ------------------------------------------------- --output and rotation ----
 LOG="$TEST_TMP/fw.jsonl"
 ROUNDS=5 PER_ROUND=2000
-spawn good "$LAB_P2" "$FWPEER" server --listen "$LAB_P2_V4:5212" --mode close
-wait_ready good
+spawn_server good "$LAB_P2" "$LAB_P2_V4:5212" close
 umask 0022
 spawn fw - "$FINWATCH" --output "$LOG" --interval 500ms --peer "$LAB_P2_V4" --max-per-peer 0 \
 	--max-total 0 --max-age 0 --scan-interval 500ms --top 100
@@ -146,22 +139,24 @@ alive "$FW_PID" || fail "finwatch died during the rotations"
 pass "$ROUNDS rotations (the last by $how) under a churn of $((ROUNDS * PER_ROUND)) connections; finwatch reopened each time"
 
 TOTAL=$((ROUNDS * PER_ROUND))
-p2() { "$CHECK" peer "$LOG" "$LAB_P2_V4" "$1" "$NETNS"; }
+# Peers are counted in the lab's host namespace only: labs of tests running
+# in parallel use the same addresses in other namespaces.
+p2() { "$FWCHECK" peer "$LOG" "$LAB_P2_V4" "$1" "$LAB_HOST_NSINO"; }
 all_exited() { [ "$(p2 exited)" = "$TOTAL" ] && [ "$(p2 count)" = 0 ]; }
 counters() {
-	"$CHECK" last "$LOG" summary "$1" | tr -d '\n'
+	"$FWCHECK" last "$LOG" summary "$1" | tr -d '\n'
 }
 wait_for 15 all_exited ||
-	fail "finwatch counts $(p2 exited) exits, $(p2 entered) entered, $(p2 count) now for $LAB_P2_V4 in netns $NETNS, want $TOTAL exits (last summary: lost $(counters lost), recursion_misses $(counters recursion_misses), untracked_exits $(counters untracked_exits), handoffs $(counters handoffs), reconciled_missing $(counters reconciled_missing))"
+	fail "finwatch counts $(p2 exited) exits, $(p2 entered) entered, $(p2 count) now for $LAB_P2_V4 in netns $LAB_HOST_NSINO, want $TOTAL exits (last summary: lost $(counters lost), recursion_misses $(counters recursion_misses), untracked_exits $(counters untracked_exits), handoffs $(counters handoffs), reconciled_missing $(counters reconciled_missing))"
 spawn_stop fw INT || fail "finwatch did not exit 0 on SIGINT"
 
 for f in "${files[@]}"; do
-	"$CHECK" valid "$f" || fail "$f: invalid JSON Lines (above)"
+	"$FWCHECK" valid "$f" || fail "$f: invalid JSON Lines (above)"
 done
 # A file finwatch created when reopening (logrotate's create made the current one).
 mode=$(stat -c %a "${files[1]}")
 [ "$mode" = 640 ] || fail "${files[1]}, opened by finwatch on SIGHUP, has mode $mode, want 640"
-python3 - "$LAB_P2_V4" "$NETNS" "$TOTAL" "${files[@]}" <<'EOF' || fail "log files check (above)"
+python3 - "$LAB_P2_V4" "$LAB_HOST_NSINO" "$TOTAL" "${files[@]}" <<'EOF' || fail "log files check (above)"
 import datetime, json, re, socket, sys
 peer, netns, total, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 host = socket.gethostname()

@@ -8,15 +8,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/i5_lib.sh"
-skip_unless_root
-command -v python3 >/dev/null 2>&1 || skip "needs python3"
+skip_unless_root python3
 command -v promtool >/dev/null 2>&1 || skip "needs promtool (Debian package prometheus)"
 command -v prometheus >/dev/null 2>&1 || skip "needs prometheus (Debian package prometheus)"
 lab_up
 HTTP=(python3 "$FW_ROOT/tests/e2e/i5_http.py")
-CHECK="$FW_ROOT/tests/e2e/fwcheck.py"
 HELD=30 NORMAL=20
-NETNS=$(stat -L -c %i "$LAB_HOST_NSPATH")
 PROM_FILE="$TEST_TMP/fw.prom"
 SCRAPE="$TEST_TMP/scrape.prom"
 
@@ -59,10 +56,8 @@ spawn prom - prometheus --config.file="$TEST_TMP/prometheus.yml" \
 	--storage.tsdb.path="$TEST_TMP/prom-data" --web.listen-address="127.0.0.1:$PROM_PORT" \
 	--log.level=warn
 
-spawn stuck "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5101" --mode hold
-wait_ready stuck
-spawn good "$LAB_P2" "$FWPEER" server --listen "$LAB_P2_V4:5102" --mode close
-wait_ready good
+spawn_server stuck "$LAB_P1" "$LAB_P1_V4:5101" hold
+spawn_server good "$LAB_P2" "$LAB_P2_V4:5102" close
 spawn held "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5101" --how shutdown --count "$HELD" \
 	--hold-sec -1
 wait_ready held 15
@@ -74,8 +69,8 @@ wait_for 10 ss_expect "$LAB_HOST" fin-wait-2 "$HELD" "$LAB_P1_V4" ||
 # metric VALUE of one series in FILE: metric_value FILE 'name{labels}'
 metric_value() { awk -v s="$2" '$1 == s { print $2; f = 1 } END { exit !f }' "$1"; }
 scrape() { "${HTTP[@]}" get "$URL" 2 >"$SCRAPE.new" && mv "$SCRAPE.new" "$SCRAPE"; }
-held_series="finwatch_fin_wait2_sockets{peer=\"$LAB_P1_V4\",netns=\"$NETNS\",kind=\"held\"}"
-orph_series="finwatch_fin_wait2_sockets{peer=\"$LAB_P1_V4\",netns=\"$NETNS\",kind=\"orphaned\"}"
+held_series="finwatch_fin_wait2_sockets{peer=\"$LAB_P1_V4\",netns=\"$LAB_HOST_NSINO\",kind=\"held\"}"
+orph_series="finwatch_fin_wait2_sockets{peer=\"$LAB_P1_V4\",netns=\"$LAB_HOST_NSINO\",kind=\"orphaned\"}"
 scraped_held_is() { scrape && [ "$(metric_value "$SCRAPE" "$held_series")" = "$1" ]; }
 wait_for 10 scraped_held_is "$HELD" ||
 	fail "GET /metrics: $held_series is '$(metric_value "$SCRAPE" "$held_series" || true)', ss says $HELD"
@@ -131,7 +126,7 @@ pass "per-peer series add up to the host gauge; histogram count = exits"
 # Prometheus (the real server) sees the same number.
 prom_ready() { "${HTTP[@]}" get "http://127.0.0.1:$PROM_PORT/-/ready" 1 >/dev/null 2>&1; }
 wait_for 15 prom_ready || fail "Prometheus did not become ready on 127.0.0.1:$PROM_PORT"
-PQ="sum(finwatch_fin_wait2_sockets{peer=\"$LAB_P1_V4\",netns=\"$NETNS\"})"
+PQ="sum(finwatch_fin_wait2_sockets{peer=\"$LAB_P1_V4\",netns=\"$LAB_HOST_NSINO\"})"
 prom_is() { [ "$("${HTTP[@]}" prom_value "http://127.0.0.1:$PROM_PORT" "$1" 2 2>/dev/null)" = "$2" ]; }
 wait_for 25 prom_is "$PQ" "$HELD" ||
 	fail "Prometheus: $PQ = '$("${HTTP[@]}" prom_value "http://127.0.0.1:$PROM_PORT" "$PQ" 2 || true)', want $HELD"
@@ -220,7 +215,7 @@ else
 fi
 
 spawn_stop fw INT || fail "finwatch did not exit 0 on SIGINT"
-"$CHECK" valid "$(spawn_out fw)" || fail "finwatch's JSON output is invalid"
+"$FWCHECK" valid "$(spawn_out fw)" || fail "finwatch's JSON output is invalid"
 leftover=$(find "$TEST_TMP" -maxdepth 1 -name 'fw.prom.tmp*' | head -n3)
 [ -z "$leftover" ] || fail "temporary metrics files left behind: $leftover"
 

@@ -22,18 +22,14 @@ set -euo pipefail
 . "$(dirname "$0")/i7_lib.sh"
 skip_unless_root
 lab_up
-HOST_NS=$(i7_netns_inode "$LAB_HOST")
 RST_PORT=5301 HOLD_PORT=5302
 
 # A peer that resets 100 ms after our FIN (so every client socket goes
 # through FIN_WAIT_2 and leaves no TIME_WAIT: the storm cannot run out of
 # ports), and stuck peers that never close.
-spawn srv_rst "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:$RST_PORT" --mode rst --close-after 100
-wait_ready srv_rst
-spawn srv_hold2 "$LAB_P2" "$FWPEER" server --listen "$LAB_P2_V4:$HOLD_PORT" --mode hold
-wait_ready srv_hold2
-spawn srv_hold3 "$LAB_P3" "$FWPEER" server --listen "$LAB_P3_V4:$HOLD_PORT" --mode hold
-wait_ready srv_hold3
+spawn_server srv_rst "$LAB_P1" "$LAB_P1_V4:$RST_PORT" rst --close-after 100
+spawn_server srv_hold2 "$LAB_P2" "$LAB_P2_V4:$HOLD_PORT" hold
+spawn_server srv_hold3 "$LAB_P3" "$LAB_P3_V4:$HOLD_PORT" hold
 
 # ---------------------------------------------------------------- a
 mark=$(i7_mark)
@@ -59,7 +55,7 @@ acct=$("$I7_CHECK" accounting "$OUT_A" 2>&1) || i7_check_fail "4 KiB ring: final
 ERR_A=$TEST_TMP/fw_a.err
 grep -Eq "[1-9][0-9]* lost" "$ERR_A" || i7_check_fail "stderr does not report the lost records: $(tail -n 3 "$ERR_A")"
 grep -q -- "raise --ringbuf-size" "$ERR_A" || i7_check_fail "stderr does not tell to raise --ringbuf-size"
-lines=$("$FW_ROOT/tests/e2e/fwcheck.py" count "$OUT_A" transition)
+lines=$("$FWCHECK" count "$OUT_A" transition)
 echo "figure: 4 KiB ring, 3000-connection burst, slow reader: $acct, $lines transition lines printed"
 i7_pass_if_clean "$mark" "4 KiB ring buffer: lost $lost, every record accounted for: $acct"
 
@@ -97,27 +93,38 @@ if i7_alive "$FW_A2"; then
 fi
 i7_pass_if_clean "$mark" "a2: SIGINT ends a trace whose stdout is slower than the events, within 3 s"
 
+# ---------------------------------------------------------------- b
+# fw_on_unread_fifo PART INTERVAL: finwatch (--interval INTERVAL, alert over
+# 5 sockets per peer), spawned as fw_PART with its stdout on the FIFO
+# $TEST_TMP/PART.fifo. hold_PART holds the FIFO open (read-write, so its own
+# open does not block) and never reads it: finwatch's open for writing
+# succeeds, nothing drains the pipe, and once hold_PART is stopped the pipe
+# has no reader. Fails the test unless finwatch writes (its start record)
+# within 15 s.
+fw_on_unread_fifo() {
+	local part=$1 interval=$2 fifo=$TEST_TMP/$1.fifo
+	mkfifo "$fifo"
+	spawn "hold_$part" - python3 -c 'import os, sys, signal
+fd = os.open(sys.argv[1], os.O_RDWR)
+print("ready", flush=True)
+signal.pause()' "$fifo"
+	wait_ready "hold_$part"
+	i7_pipe_spawn "fw_$part" "$fifo" "$FINWATCH" --no-discovery --json --interval "$interval" --max-per-peer 5 \
+		--max-age 0 --max-total 0 "${I7_SCOPE[@]}"
+	wait_for 15 i7_after_start "$(spawn_pid "fw_$part")" || fail "finwatch ($part) wrote nothing"
+}
+
 # ---------------------------------------------------------------- b1
 mark=$(i7_mark)
 # stdout is a pipe whose reader exits: every later line fails with EPIPE.
-FIFO_B1=$TEST_TMP/b1.fifo
-mkfifo "$FIFO_B1"
-# shellcheck disable=SC2016
-spawn hold_b1 - python3 -c 'import os, sys, signal
-fd = os.open(sys.argv[1], os.O_RDWR)
-print("ready", flush=True)
-signal.pause()' "$FIFO_B1"
-wait_ready hold_b1
-i7_pipe_spawn fw_b1 "$FIFO_B1" "$FINWATCH" --no-discovery --json --interval 200ms --max-per-peer 5 --max-age 0 \
-	--max-total 0 "${I7_SCOPE[@]}"
-FW_B1=$SPAWN_PID
-wait_for 15 i7_after_start "$FW_B1" || fail "finwatch (b1) wrote nothing"
+fw_on_unread_fifo b1 200ms
+FW_B1=$(spawn_pid fw_b1)
 spawn_stop hold_b1 TERM || true     # the only reader is gone
 spawn cli_b1 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P2_V4:$HOLD_PORT" --count 10 --how shutdown \
 	--hold-sec -1 --comm i7stuck
 wait_ready cli_b1
 ERR_B1=$TEST_TMP/fw_b1.err
-wait_for 10 i7_file_has "$ERR_B1" "^ALERT max_per_peer peer=$LAB_P2_V4 netns=$HOST_NS " ||
+wait_for 10 i7_file_has "$ERR_B1" "^ALERT max_per_peer peer=$LAB_P2_V4 netns=$LAB_HOST_NSINO " ||
 	i7_check_fail "b1 (EPIPE): the max_per_peer alert did not reach stderr"
 i7_alive "$FW_B1" || i7_check_fail "b1 (EPIPE): finwatch died"
 kill -INT "$FW_B1" 2>/dev/null || true
@@ -135,18 +142,9 @@ mark=$(i7_mark)
 # stdout is a pipe nobody reads: once it is full, a blocking write would
 # stall finwatch for good.
 np=
-FIFO_B2=$TEST_TMP/b2.fifo
-mkfifo "$FIFO_B2"
-# shellcheck disable=SC2016
-spawn hold_b2 - python3 -c 'import os, sys, signal
-fd = os.open(sys.argv[1], os.O_RDWR)
-print("ready", flush=True)
-signal.pause()' "$FIFO_B2"
-wait_ready hold_b2
-i7_pipe_spawn fw_b2 "$FIFO_B2" "$FINWATCH" --no-discovery --json --interval 100ms --max-per-peer 5 --max-age 0 \
-	--max-total 0 "${I7_SCOPE[@]}"
-FW_B2=$SPAWN_PID
-wait_for 15 i7_after_start "$FW_B2" || fail "finwatch (b2) wrote nothing"
+fw_on_unread_fifo b2 100ms
+FW_B2=$(spawn_pid fw_b2)
+FIFO_B2=$TEST_TMP/b2.fifo      # made by fw_on_unread_fifo
 # Fill the pipe: 2000 FIN_WAIT_2 exits are ~700 KB of JSON.
 spawn burst_b2 "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P1_V4:$RST_PORT" --count 2000
 spawn_wait burst_b2 30 || fail "burst (b2) failed"
@@ -155,7 +153,7 @@ spawn cli_b2 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P3_V4:$HOLD_PORT" --co
 	--hold-sec -1 --comm i7stuck
 wait_ready cli_b2
 ERR_B2=$TEST_TMP/fw_b2.err
-wait_for 5 i7_file_has "$ERR_B2" "^ALERT max_per_peer peer=$LAB_P3_V4 netns=$HOST_NS " ||
+wait_for 5 i7_file_has "$ERR_B2" "^ALERT max_per_peer peer=$LAB_P3_V4 netns=$LAB_HOST_NSINO " ||
 	i7_check_fail "b2 (stdout pipe full, never read): the max_per_peer alert did not reach stderr within 5 s (finwatch is in $(cat "/proc/$FW_B2/wchan" 2>/dev/null || echo '?'))"
 kill -INT "$FW_B2" 2>/dev/null || true
 if wait_for 3 _fw_not_alive "$FW_B2"; then
@@ -207,13 +205,13 @@ growth=$((max - base))
 # until a follow-up scan (every --scan-interval, 500 ms by default) sees it gone, so it may
 # run ahead by about one scan interval of connections (bound: 2.5 s).
 rate=$((conns / STORM_S))
-fw_max=$("$I7_CHECK" peermax "$TEST_TMP/fw_c.out" "$LAB_P1_V4" "$HOST_NS" count)
+fw_max=$("$I7_CHECK" peermax "$TEST_TMP/fw_c.out" "$LAB_P1_V4" "$LAB_HOST_NSINO" count)
 bound=$((ss_max + 5 * rate / 2))
 echo "figure: storm peer FIN_WAIT_2 count: ss at most $ss_max (2 s samples), finwatch at most $fw_max (1 s summaries); ${rate} connections/s"
 [ "$fw_max" -le "$bound" ] ||
 	i7_check_fail "during the storm finwatch counted up to $fw_max FIN_WAIT_2 sockets for the peer, ss at most $ss_max: over 2.5 s of connections ahead (bound $bound; $(grep -o '"scans":[0-9]*' "$TEST_TMP/fw_c.out" | tail -n1) since start, --scan-interval 500ms)"
 wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 0 "$LAB_P1_V4" || fail "storm sockets still in FIN_WAIT_2"
-peer_c() { "$I7_CHECK" peer "$TEST_TMP/fw_c.out" "$LAB_P1_V4" "$HOST_NS" "$1"; }
+peer_c() { "$I7_CHECK" peer "$TEST_TMP/fw_c.out" "$LAB_P1_V4" "$LAB_HOST_NSINO" "$1"; }
 # Back to 0 within a few scan intervals - or, if records were lost (other
 # tests may load the machine too), to at most that many: a lost exit is
 # only corrected by the next reconciliation (--reconcile, 1 min).

@@ -8,14 +8,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 skip_unless_root
 lab_up
-CHECK="$FW_ROOT/tests/e2e/fwcheck.py"
 
-spawn s1 "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5501" --mode hold
-wait_ready s1
-spawn s2 "$LAB_P2" "$FWPEER" server --listen "$LAB_P2_V4:5502" --mode hold
-wait_ready s2
-spawn s3 "$LAB_P3" "$FWPEER" server --listen "[$LAB_P3_V6]:5503" --mode hold
-wait_ready s3
+spawn_server s1 "$LAB_P1" "$LAB_P1_V4:5501" hold
+spawn_server s2 "$LAB_P2" "$LAB_P2_V4:5502" hold
+spawn_server s3 "$LAB_P3" "[$LAB_P3_V6]:5503" hold
 spawn h1 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5501" --count 6 --how shutdown --hold-sec -1 --comm holder1
 wait_ready h1
 spawn o1 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5501" --count 2 --how close
@@ -28,10 +24,9 @@ wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 12 || fail "setup: $(ss_count "$LAB_
 cw() { ip netns exec "$1" ss -Htan state close-wait | wc -l; }
 
 # finwatch doctor: the lab's host namespace, its counts, knobs and advice.
-NS=$(stat -Lc %i "$LAB_HOST_NSPATH")
 ip netns exec "$LAB_HOST" sysctl -qw net.ipv4.tcp_fin_timeout=45
 "$FINWATCH" doctor --json >"$TEST_TMP/doctor.out" || fail "doctor failed"
-python3 - "$TEST_TMP/doctor.out" "$NS" <<'PY' || fail "doctor report wrong: $(cat "$TEST_TMP/doctor.out")"
+python3 - "$TEST_TMP/doctor.out" "$LAB_HOST_NSINO" <<'PY' || fail "doctor report wrong: $(cat "$TEST_TMP/doctor.out")"
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 r = [x for x in recs if x["type"] == "doctor" and x["netns"] == int(sys.argv[2])]
@@ -44,7 +39,7 @@ adv = " ".join(r["advice"])
 assert "tcp_fin_timeout does not" in adv and "tcp_fin_timeout=45s" in adv, adv
 PY
 "$FINWATCH" doctor >"$TEST_TMP/doctor.txt" || fail "doctor (text) failed"
-grep -q "netns $NS" "$TEST_TMP/doctor.txt" || fail "doctor text lacks the lab namespace"
+grep -q "netns $LAB_HOST_NSINO" "$TEST_TMP/doctor.txt" || fail "doctor text lacks the lab namespace"
 pass "doctor: lab netns with 10 held / 2 orphaned, tcp_fin_timeout=45, destroy supported, advice"
 
 run_fw() { # NAME ARGS...: a bounded run of finwatch
@@ -55,7 +50,7 @@ run_fw() { # NAME ARGS...: a bounded run of finwatch
 		--peer 10.201.0.0/16 --peer fd00:201::/32 "$@"
 }
 # Only this lab's namespace: other labs may use the same addresses.
-reaped() { "$CHECK" count "$TEST_TMP/$1.out" reaped netns="$NS" "${@:2}"; }
+reaped() { "$FWCHECK" count "$TEST_TMP/$1.out" reaped netns="$LAB_HOST_NSINO" "${@:2}"; }
 at_least() { [ "$(reaped "$1" "${@:3}")" -ge "$2" ]; }
 
 # 1. Dry run: reports all 12 (kind all), destroys nothing.
@@ -73,7 +68,7 @@ wait_for 10 at_least orph 2 result=ok || fail "orphans not reaped: $(cat "$TEST_
 wait_for 3 ss_expect "$LAB_HOST" fin-wait-2 10 || fail "after orphan reap: $(ss_count "$LAB_HOST" fin-wait-2) FIN_WAIT_2, want 10"
 [ "$(reaped orph kind=held)" = 0 ] || fail "held sockets reaped with --reap-kind orphaned"
 [ "$(reaped orph timewait=true)" = 2 ] || fail "orphans were not timewait sockets"
-killed=$("$CHECK" count "$TEST_TMP/orph.out" fw2_exit netns="$NS" outcome=killed)
+killed=$("$FWCHECK" count "$TEST_TMP/orph.out" fw2_exit netns="$LAB_HOST_NSINO" outcome=killed)
 [ "$killed" = 2 ] || fail "$killed fw2_exit killed, want 2"
 spawn_stop orph INT || fail "orphan run exit"
 pass "kind=orphaned, peer P1: 2 timewait orphans destroyed, held untouched"
@@ -86,7 +81,7 @@ wait_for 3 ss_expect "$LAB_HOST" fin-wait-2 2 "$LAB_P2_V4" || fail "P2 sockets t
 wait_for 3 ss_expect "$LAB_HOST" fin-wait-2 2 || fail "$(ss_count "$LAB_HOST" fin-wait-2) left, want P2's 2"
 [ "$(reaped held peer="$LAB_P2_V4")" = 0 ] || fail "P2 reaped"
 [ "$(reaped held family=6 result=ok)" = 2 ] || fail "IPv6 held not reaped"
-python3 - "$TEST_TMP/held.out" "$NS" <<'PY' || fail "rate limit or age violated"
+python3 - "$TEST_TMP/held.out" "$LAB_HOST_NSINO" <<'PY' || fail "rate limit or age violated"
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1]) if '"reaped"' in l]
 r = [x for x in r if x["netns"] == int(sys.argv[2])]
@@ -104,7 +99,7 @@ PY
 wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 2 || fail "leftover"
 after=$(cw "$LAB_P1")
 [ "$after" -le $((cw1 - 6)) ] || fail "peer P1 still has $after CLOSE_WAIT sockets (before $cw1): no reset seen"
-killed=$("$CHECK" count "$TEST_TMP/held.out" fw2_exit netns="$NS" outcome=killed)
+killed=$("$FWCHECK" count "$TEST_TMP/held.out" fw2_exit netns="$LAB_HOST_NSINO" outcome=killed)
 [ "$killed" = 8 ] || fail "$killed fw2_exit killed, want 8"
 pass "held P1+P3(v6) destroyed at <= 2/s, peer saw resets (CLOSE_WAIT $cw1 -> $after), P2 untouched"
 

@@ -19,7 +19,6 @@ skip_unless_root
 SAN_DIR=$FW_ROOT/build/san
 SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
 SAN_REPORT='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer)|LeakSanitizer has encountered'
-CHECK=$FW_ROOT/tests/e2e/fwcheck.py
 
 # ---------------------------------------------------------------- i
 mark=$(i7_mark)
@@ -49,7 +48,6 @@ i7_pass_if_clean "$mark" "unit tests under ASan+UBSan: ${#units[@]} programs, $n
 # ---------------------------------------------------------------- ii
 mark=$(i7_mark)
 lab_up
-HOST_NS=$(i7_netns_inode "$LAB_HOST")
 SFW=$SAN_DIR/finwatch
 san_clean() { ! grep -Eq "$SAN_REPORT" "$1"; }
 
@@ -78,12 +76,9 @@ else
 	echo "no C compiler for the LeakSanitizer check: $(head -n1 "$TEST_TMP/leak.cc.log")"
 fi
 
-spawn srv_hold "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5501" --mode hold
-wait_ready srv_hold
-spawn srv_rst "$LAB_P2" "$FWPEER" server --listen "$LAB_P2_V4:5502" --mode rst --close-after 100
-wait_ready srv_rst
-spawn srv_close "$LAB_P3" "$FWPEER" server --listen "[$LAB_P3_V6]:5503" --mode close
-wait_ready srv_close
+spawn_server srv_hold "$LAB_P1" "$LAB_P1_V4:5501" hold
+spawn_server srv_rst "$LAB_P2" "$LAB_P2_V4:5502" rst --close-after 100
+spawn_server srv_close "$LAB_P3" "[$LAB_P3_V6]:5503" close
 # Sockets stuck before start: startup discovery and the owner lookup run too.
 spawn pre "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5501" --count 3 --how shutdown --hold-sec -1 \
 	--comm i7pre
@@ -103,7 +98,7 @@ spawn churn "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P2_V4:5502" --count 500
 spawn_wait churn 30 || fail "churn failed"
 spawn churn6 "$LAB_HOST" "$FWPEER" churn --connect "[$LAB_P3_V6]:5503" --count 200
 spawn_wait churn6 30 || fail "churn6 failed"
-alerts() { "$CHECK" count "$TEST_TMP/sw.out" alert rule=max_per_peer peer="$LAB_P1_V4" netns="$HOST_NS" "$@"; }
+alerts() { "$FWCHECK" count "$TEST_TMP/sw.out" alert rule=max_per_peer peer="$LAB_P1_V4" netns="$LAB_HOST_NSINO" "$@"; }
 has_alert() { [ "$(alerts "$@")" -ge 1 ]; }
 wait_for 10 has_alert state=firing || i7_check_fail "ASan watch: no max_per_peer alert"
 wait_for 10 i7_file_has "$TEST_TMP/sw.out" '"type":"reaped".*"result":"dry_run"' ||
@@ -124,8 +119,8 @@ spawn churn2 "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P2_V4:5502" --count 300
 spawn_wait churn2 30 || fail "churn2 failed"
 spawn churn3 "$LAB_HOST" "$FWPEER" churn --connect "[$LAB_P3_V6]:5503" --count 100
 spawn_wait churn3 30 || fail "churn3 failed"
-seen() { [ "$("$CHECK" count "$TEST_TMP/st.out" transition netns="$HOST_NS")" -ge 400 ]; }
-wait_for 10 seen || i7_check_fail "ASan trace saw $("$CHECK" count "$TEST_TMP/st.out" transition netns="$HOST_NS") lab transitions"
+seen() { [ "$("$FWCHECK" count "$TEST_TMP/st.out" transition netns="$LAB_HOST_NSINO")" -ge 400 ]; }
+wait_for 10 seen || i7_check_fail "ASan trace saw $("$FWCHECK" count "$TEST_TMP/st.out" transition netns="$LAB_HOST_NSINO") lab transitions"
 rc=0
 spawn_stop st INT || rc=$?
 [ "$rc" = 0 ] || i7_check_fail "ASan trace exited $rc after SIGINT"
@@ -135,7 +130,7 @@ rc=0
 env "${SAN_ENV[@]}" "$SFW" doctor --json >"$TEST_TMP/doctor.out" 2>"$TEST_TMP/doctor.err" || rc=$?
 [ "$rc" = 0 ] || i7_check_fail "ASan doctor exited $rc"
 san_clean "$TEST_TMP/doctor.err" || i7_check_fail "sanitizer report (doctor): $(grep -Em5 "$SAN_REPORT" "$TEST_TMP/doctor.err" | tr '\n' ' ')"
-"$CHECK" valid "$TEST_TMP/doctor.out" || i7_check_fail "ASan doctor: invalid JSON"
+"$FWCHECK" valid "$TEST_TMP/doctor.out" || i7_check_fail "ASan doctor: invalid JSON"
 i7_pass_if_clean "$mark" "build/san/finwatch watch (alert fired+resolved, reap dry run, hook, metrics file, USR1), trace and doctor: exit 0, no sanitizer report"
 
 # ---------------------------------------------------------------- iii
@@ -146,8 +141,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 	exit 0
 fi
 VG_LOG=$TEST_TMP/vg.log
-spawn srv_hold2 "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5504" --mode hold
-wait_ready srv_hold2
+spawn_server srv_hold2 "$LAB_P1" "$LAB_P1_V4:5504" hold
 spawn pre2 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5504" --count 5 --how shutdown --hold-sec -1
 wait_ready pre2
 spawn vg - valgrind --log-file="$VG_LOG" --leak-check=full --show-leak-kinds=definite \
@@ -176,7 +170,7 @@ case $rc in
 *) i7_check_fail "valgrind run exited $rc: $(tail -n 3 "$TEST_TMP/vg.err" | tr '\n' ' ')" ;;
 esac
 "$I7_CHECK" final "$TEST_TMP/vg.out" count >/dev/null || i7_check_fail "finwatch under valgrind wrote no final summary"
-has_alert_vg() { [ "$("$CHECK" count "$TEST_TMP/vg.out" alert rule=max_per_peer peer="$LAB_P1_V4" netns="$HOST_NS")" -ge 1 ]; }
+has_alert_vg() { [ "$("$FWCHECK" count "$TEST_TMP/vg.out" alert rule=max_per_peer peer="$LAB_P1_V4" netns="$LAB_HOST_NSINO")" -ge 1 ]; }
 has_alert_vg || i7_check_fail "finwatch under valgrind raised no alert"
 vgres=$("$I7_CHECK" valgrind "$VG_LOG" 2>&1) || i7_check_fail "valgrind: $vgres"
 echo "$vgres"

@@ -7,14 +7,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 skip_unless_root
 lab_up
-CHECK="$FW_ROOT/tests/e2e/fwcheck.py"
 OUT="$TEST_TMP/fw.out"
-NS=$(stat -Lc %i "$LAB_HOST_NSPATH")
 
-spawn hold "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5401" --mode hold
-wait_ready hold
-spawn hold6 "$LAB_P2" "$FWPEER" server --listen "[$LAB_P2_V6]:5402" --mode hold
-wait_ready hold6
+spawn_server hold "$LAB_P1" "$LAB_P1_V4:5401" hold
+spawn_server hold6 "$LAB_P2" "[$LAB_P2_V6]:5402" hold
 # Stuck before finwatch runs: 4 held + 2 orphaned to P1, 2 held to P2 (v6).
 spawn early "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5401" --count 4 --how shutdown \
 	--hold-sec -1 --comm oldapp
@@ -32,9 +28,9 @@ wait_for 3 aged
 
 spawn fw - "$FINWATCH" --json --interval 500ms --max-age 4s --max-per-peer 0 --max-total 0 --top 50
 wait_for 10 grep -q '"type":"start"' "$OUT" || fail "finwatch did not start"
-disc=$("$CHECK" last "$OUT" start discovered)
+disc=$("$FWCHECK" last "$OUT" start discovered)
 [ "$disc" -ge 8 ] || fail "discovered $disc at startup, want >= 8"
-peer() { "$CHECK" peer "$OUT" "$1" "$2" "$NS"; }
+peer() { "$FWCHECK" peer "$OUT" "$1" "$2" "$LAB_HOST_NSINO"; }
 has_summary() { grep -q '"type":"summary"' "$OUT"; }
 wait_for 3 has_summary || fail "no summary"
 [ "$(peer "$LAB_P1_V4" held)" = 4 ] || fail "P1 held $(peer "$LAB_P1_V4" held), want 4"
@@ -48,10 +44,10 @@ pass "found 8 pre-existing FIN_WAIT_2 sockets in a lab netns (held/orphaned spli
 # A new held socket, watched from its start: alert at 4 s while still stuck.
 spawn held "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5401" --how shutdown --hold-sec -1 --comm stuckapp
 wait_ready held
-has_alert() { [ "$("$CHECK" count "$OUT" alert netns="$NS" "$@")" -ge 1 ]; }
+has_alert() { [ "$("$FWCHECK" count "$OUT" alert netns="$LAB_HOST_NSINO" "$@")" -ge 1 ]; }
 wait_for 8 has_alert rule=max_age state=firing peer="$LAB_P1_V4" || fail "no max_age alert"
 [ "$(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4")" -ge 5 ] || fail "sockets not stuck at alert time"
-adv=$("$CHECK" last "$OUT" alert advice rule=max_age state=firing peer="$LAB_P1_V4" netns="$NS")
+adv=$("$FWCHECK" last "$OUT" alert advice rule=max_age state=firing peer="$LAB_P1_V4" netns="$LAB_HOST_NSINO")
 grep -q 'tcp_fin_timeout does not apply' <<<"$adv" || fail "advice: $adv"
 pass "max_age alert while still stuck: $adv"
 
@@ -62,11 +58,10 @@ p1_zero() { [ "$(peer "$LAB_P1_V4" count)" = 0 ]; }
 wait_for 3 p1_zero || fail "P1 count $(peer "$LAB_P1_V4" count) after the peer closed"
 pass "resolved when the peer closed"
 spawn_stop fw INT || fail "finwatch did not exit 0"
-"$CHECK" valid "$OUT" || fail "invalid JSON"
+"$FWCHECK" valid "$OUT" || fail "invalid JSON"
 
 # CI smoke mode: a bounded run that exits 3 because an alert fired.
-spawn hold2 "$LAB_P3" "$FWPEER" server --listen "$LAB_P3_V4:5403" --mode hold
-wait_ready hold2
+spawn_server hold2 "$LAB_P3" "$LAB_P3_V4:5403" hold
 spawn held2 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P3_V4:5403" --count 3 --how shutdown --hold-sec -1
 wait_ready held2
 rc=0

@@ -8,23 +8,17 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 skip_unless_root
 lab_up
-CHECK="$FW_ROOT/tests/e2e/fwcheck.py"
 OUT="$TEST_TMP/fw.out"
-NS=$(stat -Lc %i "$LAB_HOST_NSPATH")
 ip netns exec "$LAB_HOST" sysctl -qw net.ipv4.tcp_fin_timeout=3
 
 spawn fw - "$FINWATCH" --json --interval 1s --max-age 0 --scan-interval 250ms \
 	--peer 10.201.0.0/16 --peer fd00:201::/32
 wait_for 10 grep -q '"type":"start"' "$OUT" || fail "finwatch did not start"
 
-spawn hold "$LAB_P1" "$FWPEER" server --listen "$LAB_P1_V4:5301" --mode hold
-wait_ready hold
-spawn hold6 "$LAB_P1" "$FWPEER" server --listen "[$LAB_P1_V6]:5301" --mode hold
-wait_ready hold6
-spawn late "$LAB_P2" "$FWPEER" server --listen "$LAB_P2_V4:5302" --mode delay --close-after 1000
-wait_ready late
-spawn reset "$LAB_P3" "$FWPEER" server --listen "$LAB_P3_V4:5303" --mode rst --close-after 1000
-wait_ready reset
+spawn_server hold "$LAB_P1" "$LAB_P1_V4:5301" hold
+spawn_server hold6 "$LAB_P1" "[$LAB_P1_V6]:5301" hold
+spawn_server late "$LAB_P2" "$LAB_P2_V4:5302" delay --close-after 1000
+spawn_server reset "$LAB_P3" "$LAB_P3_V4:5303" rst --close-after 1000
 
 for c in "$LAB_P1_V4:5301" "[$LAB_P1_V6]:5301" "$LAB_P2_V4:5302" "$LAB_P3_V4:5303"; do
 	spawn "c$RANDOM" "$LAB_HOST" "$FWPEER" client --connect "$c" --count 3 --how close
@@ -32,7 +26,7 @@ done
 # Orphans sit in timewait (ss: FIN-WAIT-2 with a timewait timer).
 wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 12 || fail "ss shows $(ss_count "$LAB_HOST" fin-wait-2) FIN_WAIT_2, want 12"
 count_is() { # the lab host netns's FIN_WAIT_2 count in the last summary
-	python3 - "$OUT" "$NS" "$1" <<'PY'
+	python3 - "$OUT" "$LAB_HOST_NSINO" "$1" <<'PY'
 import json, sys
 s = [json.loads(l) for l in open(sys.argv[1]) if '"type":"summary"' in l]
 n = sum(p["count"] for p in s[-1]["peers"] if p["netns"] == int(sys.argv[2])) if s else -1
@@ -43,7 +37,7 @@ wait_for 3 count_is 12 || fail "finwatch does not count 12 FIN_WAIT_2 during the
 pass "12 orphans counted during the timewait phase, as ss"
 
 # Other tests' labs may reuse the same addresses: count only this netns.
-exits() { "$CHECK" count "$OUT" fw2_exit netns="$NS" "$@"; }
+exits() { "$FWCHECK" count "$OUT" fw2_exit netns="$LAB_HOST_NSINO" "$@"; }
 enough() { [ "$(exits "${@:2}")" -ge "$1" ]; }
 wait_for 10 enough 3 peer="$LAB_P2_V4" || fail "peer FIN exits missing"
 [ "$(exits peer="$LAB_P2_V4" outcome=peer_fin)" = 3 ] || fail "peer FIN in timewait: $(exits peer="$LAB_P2_V4" outcome=peer_fin)/3 peer_fin"
@@ -56,7 +50,7 @@ wait_for 5 enough 3 peer="$LAB_P1_V6" || fail "IPv6 timeouts missing"
 for p in "$LAB_P1_V4" "$LAB_P1_V6"; do
 	[ "$(exits peer="$p" outcome=timeout)" = 3 ] || fail "$p: $(exits peer="$p" outcome=timeout)/3 timeout"
 done
-python3 - "$OUT" "$NS" "$LAB_P1_V4" "$LAB_P1_V6" <<'PY' || fail "timeout durations off"
+python3 - "$OUT" "$LAB_HOST_NSINO" "$LAB_P1_V4" "$LAB_P1_V6" <<'PY' || fail "timeout durations off"
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 d = [r["duration_ms"] for r in recs if r["type"] == "fw2_exit" and r["peer"] in sys.argv[3:]
@@ -69,4 +63,4 @@ pass "tcp_fin_timeout=3: 6 orphans (v4+v6) ended as timeout within 3 s +- 1 s"
 wait_for 3 count_is 0 || fail "count did not drop to 0"
 [ "$(ss_count "$LAB_HOST" fin-wait-2)" = 0 ] || fail "ss still shows FIN_WAIT_2"
 spawn_stop fw INT || fail "finwatch did not exit 0"
-"$CHECK" valid "$OUT" || fail "invalid JSON"
+"$FWCHECK" valid "$OUT" || fail "invalid JSON"
