@@ -197,7 +197,8 @@ struct fw2_candidate {
 
 /* Up to max sockets in FIN_WAIT_2 for longer than min_age_ns whose kind is
  * in kind_mask and whose peer passes allow() (NULL: all), oldest first per
- * peer. Cost: O(peers + result). */
+ * peer. Cost: O(peers + result). Only with cfg->reap_after_ns set does the
+ * tracker keep the local addresses a kill needs; without, this finds none. */
 int fw2_reap_candidates(const struct fw2_tracker *t, __u64 now_ns, __u64 min_age_ns, int kind_mask,
 			int (*allow)(void *ctx, const struct fw2_peer *p, const __u8 *daddr), void *ctx,
 			struct fw2_candidate *out, int max);

@@ -578,7 +578,16 @@ static void test_many_sockets_and_memory(void **state)
 static void test_many_local_addresses_for_reaping(void **state)
 {
 	struct fw_config cfg = defaults();
-	struct fw2_tracker *t = mk(&cfg);
+	struct fw2_tracker *t;
+	struct fw2_candidate none[1];
+
+	/* Without reaping the local addresses are not kept: no candidates. */
+	t = mk(&cfg);
+	enter(t, 1, 1, S, 0);
+	assert_int_equal(fw2_reap_candidates(t, 100 * S, S, FW2_KIND_HELD, NULL, NULL, none, 1), 0);
+	fw2_tracker_free(t);
+	cfg.reap_after_ns = S;
+	t = mk(&cfg);
 	struct fw2_candidate c[8];
 	const int n = 3000;
 
@@ -645,7 +654,10 @@ static int assert_oldest_first(struct fw2_tracker *t, __u64 now, int n)
 static void test_discovery_in_hash_order_sorted(void **state)
 {
 	struct fw_config cfg = defaults();
-	struct fw2_tracker *t = mk(&cfg);
+	struct fw2_tracker *t;
+
+	cfg.reap_after_ns = S;          /* the order is read through reap candidates */
+	t = mk(&cfg);
 	const int n = 30000;
 	const __u64 now = 1000 * S;
 	const struct fw2_peer *top[4];
