@@ -147,7 +147,7 @@ static void reopen_output(struct app *a)
  * -errno when it was dropped (stdout full or gone). */
 static int emit(struct app *a)
 {
-	int err = sink_emit(&a->sink);
+	int err = sink_emit_now(&a->sink);
 
 	a->st.print_errors = a->sink.dropped;
 	return err;
@@ -157,6 +157,19 @@ static int end_line(struct app *a)
 {
 	jw_end_line(&a->jw);
 	return emit(a);
+}
+
+/* Records that come one per event wait for the batch: no write(2) each. */
+static void emit_batched(struct app *a)
+{
+	sink_emit(&a->sink);
+	a->st.print_errors = a->sink.dropped;
+}
+
+static void end_line_batched(struct app *a)
+{
+	jw_end_line(&a->jw);
+	emit_batched(a);
 }
 
 static int handle_event(void *ctx, void *data, size_t len)
@@ -175,10 +188,10 @@ static int handle_event(void *ctx, void *data, size_t len)
 		fw2_on_event(a->tracker, &e);
 	} else if (a->cfg->json) {
 		trace_print_json(&a->jw, &e);
-		end_line(a);
+		end_line_batched(a);
 	} else {
 		trace_print_text(a->sink.mem, &e, a->t0_ns);
-		emit(a);
+		emit_batched(a);
 	}
 	/* libbpf keeps calling while records arrive: under a storm a poll
 	 * would never return and SIGINT would wait for the storm to end. This
@@ -201,7 +214,7 @@ static void on_exit_cb(void *ctx, const struct fw2_exit *x)
 	if (!a->cfg->json)
 		return;   /* the terminal view shows tables and histograms instead */
 	out_exit_json(&a->jw, x);
-	end_line(a);
+	end_line_batched(a);
 }
 
 /* The alert as one JSON text, for hooks and syslog. */
@@ -464,6 +477,9 @@ static void scan_netns(struct app *a, __u32 inum, int full)
 	/* Exits queued before the walk must be applied first. */
 	ring_buffer__consume(a->rb);
 	c.start = mono_ns();
+	/* Follow-ups skip the TIME_WAIT sockets the last walk has seen; full
+	 * scans (discovery, reconciliation) look at every one. */
+	a->skel->bss->tw_since_jiffies = full ? 0 : fw2_tw_since_jiffies(a->tracker, inum);
 	err = scanner_scan(&a->scanner, inum, on_scan_rec, &c, &c.fin_timeout);
 	if (err && err != -ENOENT) {
 		if (!a->scan_error_reported) {

@@ -19,6 +19,7 @@ struct netns_info {
 	__u32 netns;
 	int fin_timeout_s;
 	__u32 pending;          /* sockets in TW_PENDING or TW */
+	__u64 walked_from_ns;   /* start of the last walk that ended, 0 for none */
 };
 
 struct fw2_tracker {
@@ -73,6 +74,11 @@ struct fw2_tracker {
 
 	int exiting_seen_tw;    /* sock_exit from a TIME_WAIT scan record */
 
+	/* One (ktime, jiffies) pair seen by a scan: converts our clock to the
+	 * kernel's jiffies, which timewait timers are in. */
+	__u64 cal_ns, cal_jiffies;
+	__u32 cal_hz;
+
 	struct fw2_counters ctr;
 };
 
@@ -122,6 +128,19 @@ static struct netns_info *ns_get(struct fw2_tracker *t, __u32 netns, int create)
 	}
 	t->ns[t->n_ns] = (struct netns_info){ .netns = netns, .fin_timeout_s = -1 };
 	return &t->ns[t->n_ns++];
+}
+
+__u64 fw2_tw_since_jiffies(const struct fw2_tracker *t, __u32 netns)
+{
+	struct netns_info *n = ns_get((struct fw2_tracker *)t, netns, 0);
+	__s64 d_ns, j;
+
+	if (!n || !n->walked_from_ns || !t->cal_hz || !t->cal_jiffies)
+		return 0;
+	d_ns = (__s64)(n->walked_from_ns - t->cal_ns);
+	/* A second early: jiffies and ktime tick apart, and so do we. */
+	j = (__s64)t->cal_jiffies + d_ns / (__s64)(NS_PER_SEC / t->cal_hz) - (__s64)t->cal_hz;
+	return j > 0 ? (__u64)j : 0;
 }
 
 int fw2_netns_fin_timeout(const struct fw2_tracker *t, __u32 netns)
@@ -1032,6 +1051,9 @@ void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)
 
 	if (!t->scanning)
 		return;
+	t->cal_ns = r->now_ns;
+	t->cal_jiffies = r->now_jiffies;
+	t->cal_hz = t->scan_hz;
 	if (r->kind == FW_SCAN_TW) {
 		/* Signed: expires can be in the past while the timer runs late. */
 		__s64 left_j = (__s64)(r->stamp_jiffies - r->now_jiffies);
@@ -1144,9 +1166,14 @@ static void judge_missing(struct fw2_tracker *t, __u32 idx, __u64 end_ns)
 
 void fw2_scan_end(struct fw2_tracker *t, __u64 end_ns)
 {
+	struct netns_info *n;
+
 	if (!t->scanning)
 		return;
 	scan_finish(t);
+	n = ns_get(t, t->scan_netns, 1);
+	if (n)
+		n->walked_from_ns = t->scan_start_ns;
 	for (__u32 pi = 0; pi < t->peers_used; pi++) {
 		struct fw2_peer *p = &t->peers[pi];
 

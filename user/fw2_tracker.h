@@ -241,6 +241,10 @@ int fw2_total_firing(const struct fw2_tracker *t);
 /* Peer key as text: "10.0.0.1", "10.0.0.1:443", "10.0.0.0/24", "[fd00::1]:443". */
 const char *fw2_peer_str(const struct fw2_peer *p, char *buf, size_t len);
 int fw2_netns_fin_timeout(const struct fw2_tracker *t, __u32 netns);
+/* Kernel jiffies a little before the last complete walk of netns began, 0
+ * if unknown: a walk can skip TIME_WAIT sockets whose FIN came earlier (the
+ * walk that began then has seen them). */
+__u64 fw2_tw_since_jiffies(const struct fw2_tracker *t, __u32 netns);
 void fw2_set_fin_timeout(struct fw2_tracker *t, __u32 netns, int fin_timeout_s);
 /* Approximate bytes used by tracking structures. */
 size_t fw2_memory_bytes(const struct fw2_tracker *t);

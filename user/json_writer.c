@@ -100,10 +100,12 @@ size_t json_escape(char *dst, size_t dstlen, const char *s, size_t len)
 	return need;
 }
 
-/* Remembers the first failure; jw_end_line reports it for the line. */
+/* Remembers the first failure; jw_end_line reports it for the line. The
+ * writer is used from one thread: no stdio locking per piece (a trace line
+ * is ~40 pieces). */
 static void jw_put(struct json_writer *jw, const char *p, size_t n)
 {
-	if (n && fwrite(p, 1, n, jw->out) != n && !jw->error)
+	if (n && fwrite_unlocked(p, 1, n, jw->out) != n && !jw->error)
 		jw->error = errno ? errno : EIO;
 }
 
@@ -139,10 +141,28 @@ static void jw_quoted(struct json_writer *jw, const char *s, size_t len)
 	char buf[256];
 	size_t i = 0, w = 0;
 
-	jw_putc(jw, '"');
+	buf[w++] = '"';
 	while (i < len) {
-		size_t used;
+		size_t used, span = 0;
 
+		/* Printable ASCII other than '"' and '\\' passes as it is. */
+		while (i + span < len && u[i + span] >= 0x20 && u[i + span] < 0x7f &&
+		       u[i + span] != '"' && u[i + span] != '\\')
+			span++;
+		if (span) {
+			if (w + span > sizeof(buf)) {
+				jw_put(jw, buf, w);
+				w = 0;
+			}
+			if (span > sizeof(buf)) {
+				jw_put(jw, s + i, span);
+			} else {
+				memcpy(buf + w, s + i, span);
+				w += span;
+			}
+			i += span;
+			continue;
+		}
 		if (w + 6 > sizeof(buf)) {
 			jw_put(jw, buf, w);
 			w = 0;
@@ -150,8 +170,12 @@ static void jw_quoted(struct json_writer *jw, const char *s, size_t len)
 		w += escape_one(u + i, len - i, buf + w, &used);
 		i += used;
 	}
+	if (w + 1 > sizeof(buf)) {
+		jw_put(jw, buf, w);
+		w = 0;
+	}
+	buf[w++] = '"';
 	jw_put(jw, buf, w);
-	jw_putc(jw, '"');
 }
 
 void jw_init(struct json_writer *jw, FILE *out)
@@ -252,14 +276,30 @@ static void jw_number(struct json_writer *jw, const char *fmt, ...)
 	jw_value_done(jw);
 }
 
+/* Integers are most of a trace line: formatted here, not by vfprintf. */
+static void jw_decimal(struct json_writer *jw, uint64_t v, int negative)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (negative)
+		buf[--i] = '-';
+	jw_raw_value(jw, buf + i, sizeof(buf) - i);
+}
+
 void jw_uint(struct json_writer *jw, uint64_t v)
 {
-	jw_number(jw, "%" PRIu64, v);
+	jw_decimal(jw, v, 0);
 }
 
 void jw_int(struct json_writer *jw, int64_t v)
 {
-	jw_number(jw, "%" PRId64, v);
+	/* Negated as unsigned: INT64_MIN has no positive counterpart. */
+	jw_decimal(jw, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 
 void jw_double(struct json_writer *jw, double v)

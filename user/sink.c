@@ -61,12 +61,6 @@ static int finish_pending(struct sink *s)
 	return 1;
 }
 
-void sink_flush(struct sink *s)
-{
-	if (s->pending)
-		finish_pending(s);
-}
-
 /* The unwritten tail [off, len) of the record just built becomes pending. */
 static void keep_rest(struct sink *s, size_t off, size_t len)
 {
@@ -126,7 +120,9 @@ static int emit_final(struct sink *s, size_t len)
 	return -EAGAIN;
 }
 
-int sink_emit(struct sink *s)
+/* Writes every record built since the last write, whole: one write(2) for
+ * a batch. Returns 0, or -errno when the batch was dropped (counted). */
+static int write_batch(struct sink *s)
 {
 	size_t len;
 	ssize_t n;
@@ -137,14 +133,7 @@ int sink_emit(struct sink *s)
 	len = (size_t)ftello(s->mem);
 	if (!err && len && s->final_wait_ms > 0) {
 		err = emit_final(s, len);
-		if (err)
-			s->dropped++;
-		else
-			s->written++;
-		fseeko(s->mem, 0, SEEK_SET);
-		return err;
-	}
-	if (!err && len) {
+	} else if (!err && len) {
 		if (!finish_pending(s)) {
 			err = -EAGAIN;
 		} else {
@@ -160,15 +149,40 @@ int sink_emit(struct sink *s)
 		}
 	}
 	if (err)
-		s->dropped++;
-	else if (len)
-		s->written++;
+		s->dropped += s->batch_records;
+	else
+		s->written += s->batch_records;
+	s->batch_records = 0;
 	fseeko(s->mem, 0, SEEK_SET);
 	return err;
 }
 
+int sink_emit(struct sink *s)
+{
+	s->batch_records++;
+	if (fflush(s->mem) == 0 && (size_t)ftello(s->mem) < SINK_BATCH_BYTES)
+		return 0;
+	return write_batch(s);
+}
+
+int sink_emit_now(struct sink *s)
+{
+	s->batch_records++;
+	return write_batch(s);
+}
+
+void sink_flush(struct sink *s)
+{
+	if (s->pending)
+		finish_pending(s);
+	if (s->batch_records)
+		write_batch(s);
+}
+
 void sink_set_fd(struct sink *s, int fd)
 {
+	if (s->batch_records)
+		write_batch(s);
 	finish_pending(s);
 	free(s->pending);
 	s->pending = NULL;
@@ -180,6 +194,8 @@ void sink_set_fd(struct sink *s, int fd)
 
 void sink_close(struct sink *s)
 {
+	if (s->mem && s->batch_records)
+		write_batch(s);
 	finish_pending(s);
 	free(s->pending);
 	s->pending = NULL;

@@ -701,6 +701,28 @@ static void test_discovery_in_hash_order_sorted(void **state)
 	fw2_tracker_free(t);
 }
 
+/* Follow-up walks skip TIME_WAIT sockets older than the last complete walk. */
+static void test_tw_since_jiffies(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	struct fw_scan_rec r = tw_rec(7, 9, 101 * S, 30 * S, FW_TCP_FIN_WAIT2);
+
+	assert_int_equal(fw2_tw_since_jiffies(t, NETNS), 0);      /* never walked */
+	fw2_scan_begin(t, NETNS, 100 * S, 60, HZ, 0);
+	fw2_scan_rec(t, &r);                                        /* jiffies 1000000 at 101 s */
+	/* A walk that fails halfway does not count. */
+	fw2_netns_unscannable(t, NETNS, 101 * S);
+	assert_int_equal(fw2_tw_since_jiffies(t, NETNS), 0);
+	fw2_scan_begin(t, NETNS, 100 * S, 60, HZ, 0);
+	fw2_scan_rec(t, &r);
+	fw2_scan_end(t, 102 * S);
+	/* The walk began 1 s before the record: 250 jiffies, and 250 more of margin. */
+	assert_int_equal(fw2_tw_since_jiffies(t, NETNS), 1000000 - 2 * HZ);
+	assert_int_equal(fw2_tw_since_jiffies(t, NETNS + 1), 0);   /* another namespace */
+	fw2_tracker_free(t);
+}
+
 static void test_capacity_limit(void **state)
 {
 	struct fw_config cfg = defaults();
@@ -737,6 +759,7 @@ int main(void)
 		cmocka_unit_test(test_many_sockets_and_memory),
 		cmocka_unit_test(test_many_local_addresses_for_reaping),
 		cmocka_unit_test(test_discovery_in_hash_order_sorted),
+		cmocka_unit_test(test_tw_since_jiffies),
 		cmocka_unit_test(test_capacity_limit),
 	};
 

@@ -510,6 +510,38 @@ static void test_long_string(void **state)
 	free(out);
 }
 
+/* Long plain runs are copied in spans, across the writer's buffer. */
+static void test_long_plain_string(void **state)
+{
+	struct mem *m = *state;
+	char in[1000], want[1100];
+	char *out = malloc(2000);
+	size_t w = 0;
+
+	assert_non_null(out);
+	memset(in, 'a', sizeof(in));
+	in[255] = '"';
+	in[600] = '\\';
+	in[700] = '\t';
+	want[w++] = '"';
+	for (size_t i = 0; i < sizeof(in); i++) {
+		if (in[i] == '"' || in[i] == '\\')
+			want[w++] = '\\';
+		if (in[i] == '\t') {
+			want[w++] = '\\';
+			want[w++] = 't';
+			continue;
+		}
+		want[w++] = in[i];
+	}
+	want[w++] = '"';
+	want[w] = 0;
+	jw_string_len(&m->jw, in, sizeof(in));
+	take(m, out, 2000);
+	assert_string_equal(out, want);
+	free(out);
+}
+
 /* json_escape's snprintf contract: full length back, whole escapes only. */
 static void test_escape_truncation(void **state)
 {
@@ -639,6 +671,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unbalanced_recovers, mem_setup, mem_teardown),
 		cmocka_unit_test_setup_teardown(test_deep_nesting, mem_setup, mem_teardown),
 		cmocka_unit_test_setup_teardown(test_double, mem_setup, mem_teardown),
+		cmocka_unit_test_setup_teardown(test_long_plain_string, mem_setup, mem_teardown),
 		cmocka_unit_test_setup_teardown(test_null_strings, mem_setup, mem_teardown),
 		cmocka_unit_test_setup_teardown(test_escape_short_forms, mem_setup, mem_teardown),
 		cmocka_unit_test(test_escape_selected_bytes),
