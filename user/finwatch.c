@@ -229,6 +229,7 @@ static const char *alert_json_text(struct app *a, const struct fw2_alert *al, si
 		return NULL;
 	jw_init(&jw, m);
 	out_alert_json(&jw, al);
+	jw_flush(&jw);
 	fclose(m);
 	sb_reset(&a->scratch);
 	sb_printf(&a->scratch, "%s", buf ? buf : "");

@@ -103,15 +103,35 @@ size_t json_escape(char *dst, size_t dstlen, const char *s, size_t len)
 /* Remembers the first failure; jw_end_line reports it for the line. The
  * writer is used from one thread: no stdio locking per piece (a trace line
  * is ~40 pieces). */
-static void jw_put(struct json_writer *jw, const char *p, size_t n)
+static void jw_write(struct json_writer *jw, const char *p, size_t n)
 {
 	if (n && fwrite_unlocked(p, 1, n, jw->out) != n && !jw->error)
 		jw->error = errno ? errno : EIO;
 }
 
+void jw_flush(struct json_writer *jw)
+{
+	jw_write(jw, jw->buf, jw->len);
+	jw->len = 0;
+}
+
+static void jw_put(struct json_writer *jw, const char *p, size_t n)
+{
+	if (jw->len + n > sizeof(jw->buf))
+		jw_flush(jw);
+	if (n > sizeof(jw->buf)) {
+		jw_write(jw, p, n);
+		return;
+	}
+	memcpy(jw->buf + jw->len, p, n);
+	jw->len += n;
+}
+
 static void jw_putc(struct json_writer *jw, char c)
 {
-	jw_put(jw, &c, 1);
+	if (jw->len == sizeof(jw->buf))
+		jw_flush(jw);
+	jw->buf[jw->len++] = c;
 }
 
 /* need_comma has JW_MAX_DEPTH slots; deeper levels share the last one. That
@@ -258,22 +278,23 @@ static void jw_raw_value(struct json_writer *jw, const char *text, size_t n)
 	jw_value_done(jw);
 }
 
-/* Numbers go straight to the stream: no intermediate buffer to size. */
 static void jw_number(struct json_writer *jw, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void jw_number(struct json_writer *jw, const char *fmt, ...)
 {
+	char num[64];
 	va_list ap;
 	int n;
 
-	jw_sep(jw);
 	va_start(ap, fmt);
-	n = vfprintf(jw->out, fmt, ap);
+	n = vsnprintf(num, sizeof(num), fmt, ap);
 	va_end(ap);
-	if (n < 0 && !jw->error)
-		jw->error = errno ? errno : EIO;
-	jw_value_done(jw);
+	if (n < 0 || (size_t)n >= sizeof(num)) {
+		jw_null(jw);        /* cannot happen for the formats used here */
+		return;
+	}
+	jw_raw_value(jw, num, (size_t)n);
 }
 
 /* Integers are most of a trace line: formatted here, not by vfprintf. */
@@ -366,7 +387,9 @@ int jw_end_line(struct json_writer *jw)
 	int err = 0;
 
 	errno = 0;      /* so a failure that sets no errno reads as EIO */
-	if (fputc('\n', jw->out) == EOF)
+	jw_putc(jw, '\n');
+	jw_flush(jw);
+	if (ferror(jw->out))
 		err = errno ? errno : EIO;
 	if (fflush(jw->out) == EOF && !err)
 		err = errno ? errno : EIO;

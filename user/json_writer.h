@@ -13,11 +13,18 @@
 
 #define JW_MAX_DEPTH 16
 
+#define JW_BUF 4096
+
 struct json_writer {
 	FILE *out;
 	int depth;
 	unsigned char need_comma[JW_MAX_DEPTH];
 	int error;          /* first stdio error (errno), sticky */
+	/* A line is built here and handed to stdio whole: one fwrite per
+	 * line instead of ~40 small ones (memstream's small writes go byte
+	 * by byte: 17% of a trace reader's CPU). */
+	size_t len;
+	char buf[JW_BUF];
 };
 
 void jw_init(struct json_writer *jw, FILE *out);
@@ -42,6 +49,10 @@ void jw_int_field(struct json_writer *jw, const char *name, int64_t v);
 void jw_double_field(struct json_writer *jw, const char *name, double v);
 void jw_bool_field(struct json_writer *jw, const char *name, int v);
 void jw_null_field(struct json_writer *jw, const char *name);
+
+/* Hands what was built so far to the stream (no newline): for a caller
+ * that reads the stream without ending a line. */
+void jw_flush(struct json_writer *jw);
 
 /* Ends one JSON Lines record: writes '\n' and flushes. Returns 0 or -errno
  * (e.g. -EPIPE, -EAGAIN) so callers can count lines they could not print. */

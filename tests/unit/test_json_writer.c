@@ -54,6 +54,7 @@ static int mem_teardown(void **state)
 /* Everything written so far, then starts over. */
 static const char *take(struct mem *m, char *dst, size_t dstlen)
 {
+	jw_flush(&m->jw);
 	assert_int_equal(fflush(m->f), 0);
 	assert_true(m->len < dstlen);
 	/* After rewind the buffer keeps old bytes past len: copy len only. */
