@@ -33,6 +33,8 @@
 #include "watch_out.h"
 #include "finwatch.skel.h"
 
+/* Follow-up scans at most this many --scan-interval apart (8 s by default). */
+#define FOLLOW_MAX_INTERVALS 16
 #define POLL_MS 100
 #define TICK_NS (250 * NS_PER_MS)
 #define MAX_PENDING_NS 64
@@ -634,13 +636,13 @@ static int run_loop(struct app *a)
 				scan_pending(a);
 				/* Walking a busy namespace costs ~0.4 us per socket:
 				 * keep follow-ups under 1% of a CPU by spacing them
-				 * out (exit times stay exact, from the kernel's timer;
-				 * only counts lag). */
+				 * out. Exit times stay exact (the kernel's timer);
+				 * unconfirmed handoffs are not counted, so a lag only
+				 * delays counting an orphan that really is stuck... */
 				spent = (a->scanner.scan_cpu_ns_total - spent) * 100;
-				/* ... but never more than 4 intervals apart: counts
-				 * must not lag without bound on a huge namespace. */
-				if (spent > 4 * cfg->scan_interval_ns)
-					spent = 4 * cfg->scan_interval_ns;
+				/* ... which must stay bounded on a huge namespace. */
+				if (spent > FOLLOW_MAX_INTERVALS * cfg->scan_interval_ns)
+					spent = FOLLOW_MAX_INTERVALS * cfg->scan_interval_ns;
 				next_follow = mono_ns() + (spent > cfg->scan_interval_ns ? spent
 											  : cfg->scan_interval_ns);
 			}

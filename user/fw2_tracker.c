@@ -58,7 +58,8 @@ struct fw2_tracker {
 	struct netns_info *ns;
 	__u32 n_ns, ns_cap;
 
-	__u32 held, orphaned;
+	__u32 held, orphaned;   /* counted: unconfirmed handoffs excluded */
+	__u32 unconfirmed;      /* handoffs no scan has looked at yet */
 	int total_firing;
 	__u64 total_since_ns;
 
@@ -711,13 +712,31 @@ static __u32 sock_add(struct fw2_tracker *t, __u64 cookie, __u32 peer, __u64 ent
 	return idx;
 }
 
+/*
+ * An orphan handed to a timewait socket is not counted as stuck until a
+ * scan has seen that socket still in FIN_WAIT2: in ordinary traffic the
+ * peer's FIN arrives a round trip after the handoff, unannounced, and
+ * counting every handoff until the next scan showed thousands of phantom
+ * FIN_WAIT_2 sockets (and fired alerts) on a busy but healthy host.
+ * Durations are unaffected; the count of a really stuck orphan starts at
+ * most one follow-up scan late.
+ */
 static void sock_set_state(struct fw2_tracker *t, struct fw2_sock *s, __u8 state)
 {
 	int was = s->state == FW2_TW_PENDING || s->state == FW2_TW;
 	int now = state == FW2_TW_PENDING || state == FW2_TW;
+	struct fw2_peer *p = &t->peers[s->peer];
+	int orphaned = !!(s->flags & FW2_F_ORPHANED);
 
 	if (was != now)
-		ns_pending_add(t, t->peers[s->peer].netns, now ? 1 : -1);
+		ns_pending_add(t, p->netns, now ? 1 : -1);
+	if (s->state == FW2_TW_PENDING && state != FW2_TW_PENDING) {
+		peer_count(t, p, orphaned, 1);
+		t->unconfirmed--;
+	} else if (state == FW2_TW_PENDING && s->state != FW2_TW_PENDING) {
+		peer_count(t, p, orphaned, -1);
+		t->unconfirmed++;
+	}
 	s->state = state;
 }
 
@@ -1220,8 +1239,14 @@ void fw2_netns_unscannable(struct fw2_tracker *t, __u32 netns, __u64 now)
 				end = s->enter_ns + fin_to;
 			else
 				continue;
-			if (now >= end)
+			if (now >= end) {
 				sock_exit(t, i, FW2_OUT_TIMEOUT, end);
+			} else if (s->state == FW2_TW_PENDING) {
+				/* No scan will confirm it: count it as stuck
+				 * until its expected timeout. */
+				s->aux_ns = end;
+				sock_set_state(t, s, FW2_TW);
+			}
 		}
 	}
 }
@@ -1376,6 +1401,11 @@ void fw2_tick(struct fw2_tracker *t, __u64 now)
 }
 
 /* ---- read access ---- */
+
+__u32 fw2_unconfirmed_handoffs(const struct fw2_tracker *t)
+{
+	return t->unconfirmed;
+}
 
 __u32 fw2_total(const struct fw2_tracker *t, __u32 *held, __u32 *orphaned)
 {

@@ -225,8 +225,10 @@ int fw2_netns_pending(const struct fw2_tracker *t, __u32 *out, int max);
  * evicts idle peers. Cost is O(peers), never O(sockets). */
 void fw2_tick(struct fw2_tracker *t, __u64 now_ns);
 
-/* Read access for output. */
+/* Read access for output. Counts leave out orphans handed to a timewait
+ * socket that no scan has looked at yet (fw2_unconfirmed_handoffs). */
 __u32 fw2_total(const struct fw2_tracker *t, __u32 *held, __u32 *orphaned);
+__u32 fw2_unconfirmed_handoffs(const struct fw2_tracker *t);
 const struct fw2_counters *fw2_counters(const struct fw2_tracker *t);
 /* Fills out[] with up to max peer pointers sorted by count (desc), then
  * oldest; with_idle=1 also includes peers that have no socket now. */

@@ -137,6 +137,11 @@ int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct 
 	sb_printf(sb, "finwatch_fin_wait2_host_sockets{kind=\"orphaned\"} %u\n", orphaned);
 	(void)total;
 
+	head(sb, "finwatch_handoffs_unconfirmed", "gauge",
+	     "Orphans handed to a timewait socket that no scan has looked at yet; most got the peer's "
+	     "FIN a round trip later. Not in the FIN_WAIT_2 gauges until a scan sees them still there.");
+	sb_printf(sb, "finwatch_handoffs_unconfirmed %u\n", fw2_unconfirmed_handoffs(t));
+
 	head(sb, "finwatch_fin_wait2_oldest_age_seconds", "gauge",
 	     "Age of the peer's oldest FIN_WAIT_2 socket (a lower bound for sockets older than finwatch).");
 	for (int i = 0; i < n; i++) {

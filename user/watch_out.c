@@ -185,6 +185,7 @@ void out_summary_json(struct json_writer *jw, const struct fw2_tracker *t, __u64
 	jw_uint_field(jw, "count", total);
 	jw_uint_field(jw, "held", held);
 	jw_uint_field(jw, "orphaned", orphaned);
+	jw_uint_field(jw, "unconfirmed_handoffs", fw2_unconfirmed_handoffs(t));
 	jw_name(jw, "peers");
 	jw_start_array(jw);
 	for (int i = 0; i < n; i++) {
