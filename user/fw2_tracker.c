@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "fw2_tracker.h"
 #include "parse.h"
 
@@ -456,12 +458,27 @@ static void slot_put(struct sock_slot *slots, __u32 mask, __u64 cookie, __u32 id
 	slots[h].idx = idx;
 }
 
+/*
+ * Large tables are read at random (a cookie per event): with 4 KiB pages
+ * nearly every lookup also missed the TLB. Asking for transparent huge
+ * pages (where the host allows them) is only advice; failure is harmless.
+ */
+static void advise_huge(void *p, size_t len)
+{
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)4095;
+
+	if (len >= (2u << 20) && e > a)
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
+}
+
 static int rehash_socks(struct fw2_tracker *t, __u32 n)
 {
 	struct sock_slot *b = malloc((size_t)n * sizeof(*b));
 
 	if (!b)
 		return -ENOMEM;
+	advise_huge(b, (size_t)n * sizeof(*b));
 	for (__u32 i = 0; i < n; i++)
 		b[i].idx = FW2_NIL;
 	for (__u32 i = 0; i < t->socks_used; i++)
@@ -671,6 +688,7 @@ static __u32 sock_add(struct fw2_tracker *t, __u64 cookie, __u32 peer, __u64 ent
 				return FW2_NIL;
 			}
 			t->socks = n;
+			advise_huge(n, (size_t)cap * sizeof(*n));
 			if (t->raddrs) {
 				void *r = realloc(t->raddrs, (size_t)cap * sizeof(*t->raddrs));
 
