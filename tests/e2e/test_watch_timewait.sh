@@ -62,5 +62,35 @@ PY
 pass "tcp_fin_timeout=3: 6 orphans (v4+v6) ended as timeout within 3 s +- 1 s"
 wait_for 3 count_is 0 || fail "count did not drop to 0"
 [ "$(ss_count "$LAB_HOST" fin-wait-2)" = 0 ] || fail "ss still shows FIN_WAIT_2"
+
+# Healthy churn: the peer ACKs our FIN (delayed ACK, ~40 ms) and closes
+# 100 ms after it, so each orphan is handed to a timewait socket and gets the
+# peer's FIN ~60 ms later, unannounced. A second finwatch whose first
+# follow-up scan comes 10 s after its start sees the whole churn end before
+# looking: a handoff must not count as stuck until a scan has seen it still
+# in FIN_WAIT2 (counting every handoff until the next scan showed the whole
+# churn as stuck and fired max_per_peer for a healthy peer).
+OUT2="$TEST_TMP/fwh.out"
+spawn_server prompt "$LAB_P2" "$LAB_P2_V4:5304" delay --close-after 100
+spawn fwh - "$FINWATCH" --json --interval 500ms --scan-interval 10s --max-age 0 --rport 5304
+wait_for 10 grep -q '"type":"start"' "$OUT2" || fail "second finwatch did not start"
+ip netns exec "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P2_V4:5304" --count 2000 >/dev/null ||
+	fail "churn failed"
+summaries_since() { [ "$(grep -c '"type":"summary"' "$OUT2")" -ge "$1" ]; }
+wait_for 5 summaries_since $(( $(grep -c '"type":"summary"' "$OUT2") + 2 )) || fail "no summaries after the churn"
+python3 - "$OUT2" "$LAB_HOST_NSINO" "$LAB_P2_V4" <<'PY' || fail "healthy churn counted as stuck"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ns, peer = int(sys.argv[2]), sys.argv[3]
+sums = [r for r in recs if r["type"] == "summary"]
+peak = max([p["count"] for r in sums for p in r["peers"] if p["netns"] == ns and p["peer"] == peer] or [0])
+unconfirmed = max(r["unconfirmed_handoffs"] for r in sums)
+alerts = [r for r in recs if r["type"] == "alert" and r.get("peer") == peer]
+print("healthy churn: %d handoffs (up to %d unconfirmed), peak count %d, %d alerts"
+      % (sums[-1]["handoffs"], unconfirmed, peak, len(alerts)))
+sys.exit(0 if sums[-1]["handoffs"] >= 1000 and unconfirmed >= 100 and peak < 50 and not alerts else 1)
+PY
+spawn_stop fwh INT || fail "second finwatch did not exit 0"
+pass "healthy churn of 2000 connections: handoffs not counted as stuck until a scan confirms them, no alert"
 spawn_stop fw INT || fail "finwatch did not exit 0"
 "$FWCHECK" valid "$OUT" || fail "invalid JSON"
