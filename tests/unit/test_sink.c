@@ -66,12 +66,21 @@ static void drain(int fd, char *buf, size_t *got, size_t cap)
 		*got += (size_t)n;
 }
 
+/* What the reader gets now is exactly want. */
+static void expect_read(int fd, const char *want, size_t len)
+{
+	char buf[256];
+	size_t got = 0;
+
+	drain(fd, buf, &got, sizeof(buf));
+	assert_int_equal(got, len);
+	assert_memory_equal(buf, want, len);
+}
+
 /* Batched records wait for sink_flush; an immediate one takes them along. */
 static void test_batch_then_flush(void **state)
 {
 	struct pipe_sink *p = *state;
-	char buf[64];
-	size_t got = 0;
 
 	record(&p->s, 'a', 4);
 	assert_int_equal(sink_emit(&p->s), 0);
@@ -79,19 +88,14 @@ static void test_batch_then_flush(void **state)
 	assert_int_equal(sink_emit(&p->s), 0);
 	assert_int_equal(queued(p->rd), 0);
 	sink_flush(&p->s);
-	drain(p->rd, buf, &got, sizeof(buf));
-	assert_int_equal(got, 8);
-	assert_memory_equal(buf, "aaa\nbbb\n", 8);
+	expect_read(p->rd, "aaa\nbbb\n", 8);
 	assert_int_equal(p->s.written, 2);
 
 	record(&p->s, 'c', 3);
 	assert_int_equal(sink_emit(&p->s), 0);
 	record(&p->s, 'd', 3);
 	assert_int_equal(sink_emit_now(&p->s), 0);
-	got = 0;
-	drain(p->rd, buf, &got, sizeof(buf));
-	assert_int_equal(got, 6);
-	assert_memory_equal(buf, "cc\ndd\n", 6);
+	expect_read(p->rd, "cc\ndd\n", 6);
 	assert_int_equal(p->s.written, 4);
 	assert_int_equal(p->s.dropped, 0);
 }
@@ -118,10 +122,7 @@ static void test_full_pipe_drops_batch(void **state)
 	assert_int_equal(got, sizeof(fill));
 	record(&p->s, 'z', 5);
 	assert_int_equal(sink_emit_now(&p->s), 0);
-	got = 0;
-	drain(p->rd, buf, &got, sizeof(buf));
-	assert_int_equal(got, 5);
-	assert_memory_equal(buf, "zzzz\n", 5);
+	expect_read(p->rd, "zzzz\n", 5);
 }
 
 /* A batch larger than the pipe goes in part; the rest is finished first. */
