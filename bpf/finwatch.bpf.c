@@ -13,10 +13,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Verifier-inlined cast (no call): reads through it are fault-handled
- * direct loads, cheaper than bpf_probe_read_kernel in the hot path. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 /* From /proc/config.gz via libbpf; 0 (weak) when the config is not readable. */
 extern unsigned int CONFIG_HZ __kconfig __weak;
 
@@ -132,8 +128,9 @@ static __always_inline int handle_set_state(struct sock *sk, int oldstate, int n
 	if (family_filter && family != family_filter)
 		return 0;
 	/* skc_num is already 0 at X->CLOSE; inet_sport survives. */
-	sport = bpf_ntohs(((struct inet_sock *)bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct inet_sock)))
-				  ->inet_sport);
+	/* A probe read: struct sock's BTF type ends before inet_sock's fields
+	 * (a cast needs bpf_rdonly_cast, kernel 6.2+). */
+	sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (n_lports && !port_listed(sport, lports, n_lports))
 		return 0;

@@ -116,7 +116,7 @@ int fw_load(struct finwatch_bpf *skel, char *msg, size_t len)
 	case ESRCH:
 	case EINVAL:
 		snprintf(msg, len, "loading the BPF programs failed (%s): this kernel may lack the "
-			 "inet_sock_set_state tracepoint, BPF ring buffers (5.8+), tp_btf or iter/tcp; "
+			 "features finwatch needs (kernel 5.12+: ring buffers, tp_btf, iter/tcp, socket storage and cookies from tracing programs); "
 			 "rerun with -v for libbpf's and the verifier's log", strerror(-err));
 		break;
 	default:

@@ -743,7 +743,7 @@ int main(int argc, char **argv)
 	err = fw_attach(a.skel, cfg.single_program);
 	if (err) {
 		snprintf(msg, sizeof(msg), "attaching to tracepoint inet_sock_set_state failed: %s "
-			 "(kernel 5.8+ with BTF needed; rerun with -v)", strerror(-err));
+			 "(kernel 5.12+ with BTF needed; rerun with -v)", strerror(-err));
 		report_error(&a, msg);
 		goto cleanup;
 	}
