@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf_loader.h"
@@ -375,6 +376,24 @@ static void write_metrics_file(struct app *a)
 			strerror(-err));
 }
 
+/* The process's own CPU (getrusage) and resident memory (/proc/self/statm). */
+static void self_cost(struct fw_run_stats *st)
+{
+	struct rusage ru;
+	long pages = 0, rss = 0;
+	FILE *f;
+
+	if (!getrusage(RUSAGE_SELF, &ru))
+		st->cpu_ns = ((__u64)ru.ru_utime.tv_sec + (__u64)ru.ru_stime.tv_sec) * NS_PER_SEC +
+			     ((__u64)ru.ru_utime.tv_usec + (__u64)ru.ru_stime.tv_usec) * 1000;
+	f = fopen("/proc/self/statm", "re");
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &rss) == 2 && rss > 0)
+			st->rss_bytes = (__u64)rss * (__u64)sysconf(_SC_PAGESIZE);
+		fclose(f);
+	}
+}
+
 static void refresh_stats(struct app *a)
 {
 	__u64 s[FW_STAT_MAX] = {};
@@ -390,7 +409,9 @@ static void refresh_stats(struct app *a)
 	if (a->scanner_ready) {
 		a->st.scans = a->scanner.scans;
 		a->st.scan_ms = a->scanner.scan_ns_total / NS_PER_MS;
+		a->st.scan_cpu_ns = a->scanner.scan_cpu_ns_total;
 	}
+	self_cost(&a->st);
 }
 
 /* ---- scans ---- */

@@ -183,6 +183,17 @@ int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct 
 	sb_printf(sb, "finwatch_recursion_misses_total{copy=\"backup\"} %llu\n",
 		  (unsigned long long)st->recursion_misses_backup);
 
+	head(sb, "process_cpu_seconds_total", "counter",
+	     "CPU finwatch's process used, user and system (the kernel's socket walks for its scans included).");
+	sb_printf(sb, "process_cpu_seconds_total %.3f\n", (double)st->cpu_ns / 1e9);
+	head(sb, "process_resident_memory_bytes", "gauge", "finwatch's resident memory.");
+	sb_printf(sb, "process_resident_memory_bytes %llu\n", (unsigned long long)st->rss_bytes);
+	head(sb, "finwatch_scans_total", "counter",
+	     "iter/tcp walks of a network namespace (follow-ups, discovery, reconciliation).");
+	sb_printf(sb, "finwatch_scans_total %llu\n", (unsigned long long)st->scans);
+	head(sb, "finwatch_scan_cpu_seconds_total", "counter", "CPU those walks used.");
+	sb_printf(sb, "finwatch_scan_cpu_seconds_total %.3f\n", (double)st->scan_cpu_ns / 1e9);
+
 	head(sb, "finwatch_alerts_firing", "gauge", "Alerts firing now, by rule and peer.");
 	for (int i = 0; i < n; i++)
 		for (int r = 0; r < FW2_RULE_MAX; r++)

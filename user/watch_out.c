@@ -169,6 +169,9 @@ void out_counters_json(struct json_writer *jw, const struct fw_run_stats *st)
 	jw_uint_field(jw, "handoff_map_full", st->handoff_map_full);
 	jw_uint_field(jw, "malformed", st->malformed);
 	jw_uint_field(jw, "print_errors", st->print_errors);
+	jw_double_field(jw, "cpu_s", (double)st->cpu_ns / 1e9);
+	jw_double_field(jw, "scan_cpu_s", (double)st->scan_cpu_ns / 1e9);
+	jw_uint_field(jw, "rss_bytes", st->rss_bytes);
 }
 
 void out_summary_json(struct json_writer *jw, const struct fw2_tracker *t, __u64 now, int top,

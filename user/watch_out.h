@@ -22,6 +22,12 @@ struct fw_run_stats {
 	__u64 print_errors;      /* lines stdout did not take */
 	__u64 scans;
 	__u64 scan_ms;
+	/* What finwatch itself costs, for the SRE who runs it: CPU of the
+	 * whole process (user + system, the kernel's socket walks for its
+	 * scans included), the part spent in scans, and resident memory. */
+	__u64 cpu_ns;
+	__u64 scan_cpu_ns;
+	__u64 rss_bytes;
 };
 
 /* One-line advice for an alert: why and which knob helps. */

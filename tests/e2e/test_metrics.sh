@@ -117,11 +117,17 @@ if any(b[1] > a[1] for b, a in zip(buckets, buckets[1:])):
     bad.append("histogram buckets are not cumulative: %s" % buckets)
 if exits < 20:
     bad.append("only %s exits counted; the normal peer alone closed 20" % exits)
+# finwatch's own cost: process CPU, the part in scans, resident memory.
+cpu, scpu = vals.get("process_cpu_seconds_total"), vals.get("finwatch_scan_cpu_seconds_total")
+scans, rss = vals.get("finwatch_scans_total"), vals.get("process_resident_memory_bytes")
+if not (cpu and cpu > 0 and scans and scans >= 1 and scpu is not None and scpu <= cpu
+        and rss and rss > 1e6):
+    bad.append("self-cost series: cpu %s, scan cpu %s, scans %s, rss %s" % (cpu, scpu, scans, rss))
 if bad:
     sys.stderr.write("\n".join(bad) + "\n")
     sys.exit(1)
 EOF
-pass "per-peer series add up to the host gauge; histogram count = exits"
+pass "per-peer series add up to the host gauge; histogram count = exits; own CPU, scan CPU and RSS exported"
 
 # Prometheus (the real server) sees the same number.
 prom_ready() { "${HTTP[@]}" get "http://127.0.0.1:$PROM_PORT/-/ready" 1 >/dev/null 2>&1; }
