@@ -557,7 +557,7 @@ static void list_insert(struct fw2_tracker *t, struct fw2_peer *p, __u32 idx)
 	__u32 steps = 0, limit = t->scanning ? 8 : UINT32_MAX;
 
 	while (after != FW2_NIL && t->socks[after].enter_ns > s->enter_ns && steps++ < limit)
-		after = t->socks[after].prev;
+		after = after == p->head ? FW2_NIL : t->socks[after].prev;
 	if (after != FW2_NIL && t->socks[after].enter_ns > s->enter_ns) {
 		after = p->tail;
 		if (!p->unsorted) {
@@ -647,14 +647,22 @@ static void scan_finish(struct fw2_tracker *t)
 	t->n_unsorted = 0;
 }
 
+/*
+ * The head's prev link is never read (p->head says which socket is first),
+ * so removing the oldest socket, the usual exit, does not write to the next
+ * one: at a million sockets that write was a cache miss per exit.
+ */
 static void list_unlink(struct fw2_tracker *t, struct fw2_peer *p, __u32 idx)
 {
 	struct fw2_sock *s = &t->socks[idx];
 
-	if (s->prev != FW2_NIL)
-		t->socks[s->prev].next = s->next;
-	else
+	if (idx == p->head) {
 		p->head = s->next;
+		if (s->next == FW2_NIL)
+			p->tail = FW2_NIL;
+		return;
+	}
+	t->socks[s->prev].next = s->next;
 	if (s->next != FW2_NIL)
 		t->socks[s->next].prev = s->prev;
 	else

@@ -731,6 +731,64 @@ static void test_tw_since_jiffies(void **state)
 	fw2_tracker_free(t);
 }
 
+/*
+ * Random inserts (some out of order), exits of the oldest and of random
+ * sockets: the peer's list stays whole and sorted (its links are only
+ * checked through what reads them: reaping order, the oldest age).
+ */
+static void test_list_survives_random_churn(void **state)
+{
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t;
+	enum { N = 4000 };
+	static __u64 live[N];       /* cookies alive, unordered */
+	static __u64 when[N + 1];   /* enter time by cookie */
+	int n_live = 0;
+	__u64 next_cookie = 1, now = 100 * S;
+	unsigned rnd = 12345;
+
+	cfg.reap_after_ns = S;
+	t = mk(&cfg);
+	for (int op = 0; op < 3 * N && next_cookie <= N; op++) {
+		rnd = rnd * 1103515245u + 12345u;
+		unsigned r = (rnd >> 16) % 10;
+
+		now += MS;
+		if (r < 5 || n_live == 0) {
+			__u64 ts = now - (__u64)((rnd >> 8) % 50) * MS;   /* up to 50 ms late */
+
+			when[next_cookie] = ts;
+			enter(t, next_cookie, 7, ts, 0);
+			live[n_live++] = next_cookie++;
+		} else {
+			int k = 0;
+
+			if (r < 8) {            /* the oldest */
+				for (int i = 1; i < n_live; i++)
+					if (when[live[i]] < when[live[k]])
+						k = i;
+			} else {                /* any */
+				k = (int)((rnd >> 4) % (unsigned)n_live);
+			}
+			leave(t, live[k], 7, now, FW_EVF_FIN_RCVD, 0);
+			live[k] = live[--n_live];
+		}
+	}
+	assert_int_equal(fw2_total(t, NULL, NULL), n_live);
+	assert_int_equal(assert_oldest_first(t, now + S, N), n_live);
+	if (n_live) {
+		const struct fw2_peer *top[1];
+		__u64 oldest = when[live[0]];
+
+		for (int i = 1; i < n_live; i++)
+			if (when[live[i]] < oldest)
+				oldest = when[live[i]];
+		assert_int_equal(fw2_top_peers(t, top, 1, 0), 1);
+		assert_int_equal(fw2_peer_oldest_age(t, top[0], now, NULL), now - oldest);
+	}
+	fw2_tracker_free(t);
+}
+
 static void test_capacity_limit(void **state)
 {
 	struct fw_config cfg = defaults();
@@ -768,6 +826,7 @@ int main(void)
 		cmocka_unit_test(test_many_local_addresses_for_reaping),
 		cmocka_unit_test(test_discovery_in_hash_order_sorted),
 		cmocka_unit_test(test_tw_since_jiffies),
+		cmocka_unit_test(test_list_survives_random_churn),
 		cmocka_unit_test(test_capacity_limit),
 	};
 
