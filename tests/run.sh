@@ -22,8 +22,11 @@ if [ "$mode" != e2e ]; then
 	for t in "$build"/tests/test_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
-		out=$("$t" 2>&1)
+		# A bound, so a test caught in a loop fails instead of hanging CI.
+		out=$(timeout 300 "$t" 2>&1)
 		rc=$?
+		[ "$rc" -ne 124 ] || out="$out
+ERROR: $name did not finish within 300 s"
 		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' <<<"$out" | tail -n1)
 		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' <<<"$out" | tail -n1)
 		p=${p:-0} f=${f:-0}
@@ -44,8 +47,9 @@ if [ "$mode" != unit ]; then
 		log="$root/$build/e2e-$name.log"
 		mkdir -p "$(dirname "$log")"
 		start=$(date +%s)
-		bash "$t" >"$log" 2>&1
+		timeout -k 10 900 bash "$t" >"$log" 2>&1
 		rc=$?
+		[ "$rc" -ne 124 ] || echo "ERROR: $name did not finish within 900 s" >>"$log"
 		secs=$(( $(date +%s) - start ))
 		if [ "$rc" -eq 0 ]; then
 			passed=$((passed + 1)); res=ok
