@@ -179,20 +179,8 @@ void sink_flush(struct sink *s)
 		write_batch(s);
 }
 
-void sink_set_fd(struct sink *s, int fd)
-{
-	if (s->batch_records)
-		write_batch(s);
-	finish_pending(s);
-	free(s->pending);
-	s->pending = NULL;
-	if (s->restore_flags >= 0)
-		fcntl(s->fd, F_SETFL, s->restore_flags);
-	s->fd = fd;
-	make_nonblocking(s);
-}
-
-void sink_close(struct sink *s)
+/* Last writes to the current fd (what it can take now), then its flags back. */
+static void let_go_of_fd(struct sink *s)
 {
 	if (s->mem && s->batch_records)
 		write_batch(s);
@@ -201,6 +189,18 @@ void sink_close(struct sink *s)
 	s->pending = NULL;
 	if (s->restore_flags >= 0)
 		fcntl(s->fd, F_SETFL, s->restore_flags);
+}
+
+void sink_set_fd(struct sink *s, int fd)
+{
+	let_go_of_fd(s);
+	s->fd = fd;
+	make_nonblocking(s);
+}
+
+void sink_close(struct sink *s)
+{
+	let_go_of_fd(s);
 	if (s->mem)
 		fclose(s->mem);
 	free(s->membuf);
