@@ -71,7 +71,8 @@ struct app {
 	struct hook_runner *hooks;
 	struct strbuf scratch;        /* JSON of one alert for hooks/syslog */
 	struct reaper *reaper;
-	struct sock_owner_req *owners; /* held sockets found without a process */
+	int owners_wanted;            /* a scan found held sockets without a process */
+	struct sock_owner_req *owners; /* ... listed for the /proc walk (no kernel walk) */
 	int n_owners, cap_owners;
 };
 
@@ -424,6 +425,9 @@ static void drain_events(void *ctx)
 
 static void want_owner(struct app *a, __u64 cookie, __u32 ino)
 {
+	a->owners_wanted = 1;
+	if (a->scanner.owners_link)
+		return;         /* the kernel walk matches by cookie: no list */
 	if (a->n_owners == a->cap_owners) {
 		int cap = a->cap_owners ? a->cap_owners * 2 : 256;
 		struct sock_owner_req *n = realloc(a->owners, (size_t)cap * sizeof(*n));
@@ -452,10 +456,12 @@ static void on_owner_rec(void *ctx, const struct fw_owner_rec *r)
  */
 static void resolve_owners(struct app *a)
 {
-	if (!a->n_owners)
+	if (!a->owners_wanted)
 		return;
-	if (scanner_owners(&a->scanner, on_owner_rec, a) == 0) {
-		a->n_owners = 0;
+	a->owners_wanted = 0;
+	/* If it fails, the sockets are listed again by the next full scan. */
+	if (a->scanner.owners_link) {
+		scanner_owners(&a->scanner, on_owner_rec, a);
 		return;
 	}
 	if (sock_owner_resolve("/proc", a->owners, a->n_owners, drain_events, a) > 0)

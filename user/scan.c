@@ -232,9 +232,17 @@ int scanner_owners(struct fw_scanner *sc, owner_rec_fn fn, void *ctx)
 	if (!sc->owners_link)
 		return -EOPNOTSUPP;
 	fd = bpf_iter_create(bpf_link__fd(sc->owners_link));
-	if (fd < 0)
-		return -errno;
-	err = iter_read_all(sc, fd, sizeof(struct fw_owner_rec), on_owner_bytes, &or, &drain_cpu);
-	close(fd);
+	if (fd < 0) {
+		err = -errno;
+	} else {
+		err = iter_read_all(sc, fd, sizeof(struct fw_owner_rec), on_owner_bytes, &or,
+				    &drain_cpu);
+		close(fd);
+	}
+	/* A walk that fails once is not retried: callers fall back to /proc. */
+	if (err) {
+		bpf_link__destroy(sc->owners_link);
+		sc->owners_link = NULL;
+	}
 	return err;
 }

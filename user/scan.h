@@ -45,7 +45,8 @@ typedef void (*owner_rec_fn)(void *ctx, const struct fw_owner_rec *r);
 
 /*
  * One kernel walk of every process's open files, calling fn for each
- * FIN_WAIT2 TCP socket with its holder. -EOPNOTSUPP without owners_link.
+ * FIN_WAIT2 TCP socket with its holder. -EOPNOTSUPP without owners_link;
+ * after a failed walk owners_link is gone (callers then use /proc).
  */
 int scanner_owners(struct fw_scanner *sc, owner_rec_fn fn, void *ctx);
 
