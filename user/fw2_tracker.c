@@ -50,8 +50,7 @@ struct fw2_tracker {
 	/* Local addresses, interned: a host has few, sockets keep an index.
 	 * Only reaping needs them (the kernel finds a socket by its 4-tuple):
 	 * interning one per event cost ~8% of the reader's CPU in a churn
-	 * from 65k source addresses. */
-	int keep_laddr;
+	 * from 65k source addresses; see keeps_laddr(). */
 	struct { __u8 addr[16]; __u32 refs; } *laddrs;
 	__u32 laddrs_cap, laddrs_used;
 	__u32 *laddr_slots;     /* open addressing over laddrs */
@@ -271,6 +270,12 @@ static int laddr_rehash(struct fw2_tracker *t, __u32 n)
  * once seen (a host's local addresses are a bounded set), so the table
  * needs no deletion.
  */
+/* Only reaping needs a socket's local address. */
+static int keeps_laddr(const struct fw2_tracker *t)
+{
+	return t->cfg.reap_after_ns != 0;
+}
+
 static __u32 laddr_get(struct fw2_tracker *t, const __u8 *addr)
 {
 	__u32 h, idx;
@@ -848,7 +853,6 @@ struct fw2_tracker *fw2_tracker_new(const struct fw_config *cfg, const struct fw
 	if (!t)
 		return NULL;
 	t->cfg = *cfg;
-	t->keep_laddr = cfg->reap_after_ns != 0;
 	if (cb)
 		t->cb = *cb;
 	t->max_socks = max_socks ? max_socks : DEFAULT_MAX_SOCKS;
@@ -927,7 +931,7 @@ void fw2_on_event(struct fw2_tracker *t, const struct fw_event *e)
 		}
 		if ((e->flags & FW_EVF_CLOSER) && t->socks[idx].proc == FW2_NIL)
 			t->socks[idx].proc = proc_get(t, e->pid, e->comm);
-		if (t->socks[idx].laddr == FW2_NIL && t->keep_laddr)
+		if (t->socks[idx].laddr == FW2_NIL && keeps_laddr(t))
 			t->socks[idx].laddr = laddr_get(t, e->saddr);
 		return;
 	}
@@ -1136,7 +1140,7 @@ void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)
 		}
 		struct fw2_sock *s = &t->socks[idx];
 
-		if (s->laddr == FW2_NIL && t->keep_laddr)
+		if (s->laddr == FW2_NIL && keeps_laddr(t))
 			s->laddr = laddr_get(t, r->saddr);
 		sock_set_orphaned(t, s, 1);
 		sock_set_state(t, s, FW2_TW);
@@ -1162,7 +1166,7 @@ void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)
 	}
 	struct fw2_sock *s = &t->socks[idx];
 
-	if (s->laddr == FW2_NIL && t->keep_laddr)
+	if (s->laddr == FW2_NIL && keeps_laddr(t))
 		s->laddr = laddr_get(t, r->saddr);
 	sock_set_orphaned(t, s, !!(r->flags & FW_EVF_ORPHANED));
 	s->scan_gen = t->scan_gen;
