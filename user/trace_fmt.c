@@ -20,6 +20,7 @@ const char *json_iso_time(__u64 mono_ns, char *buf, size_t len)
 	 * line each event made gmtime and printf a tenth of the reader's CPU. */
 	static time_t cached_secs = -1;
 	static char cached[80];
+	static int cached_len;
 	__s64 real = (__s64)mono_ns + rec_offset_ns;
 	time_t secs = (time_t)(real / (__s64)NS_PER_SEC);
 	int ms = (int)((real % (__s64)NS_PER_SEC) / 1000000);
@@ -34,11 +35,12 @@ const char *json_iso_time(__u64 mono_ns, char *buf, size_t len)
 			snprintf(buf, len, "1970-01-01T00:00:00.000Z");
 			return buf;
 		}
-		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		cached_len = snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d",
+				      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+				      tm.tm_min, tm.tm_sec);
 		cached_secs = secs;
 	}
-	if (len < 25 || strlen(cached) != 19) {   /* years past 9999, tiny buffers */
+	if (len < 25 || cached_len != 19) {   /* years past 9999, tiny buffers */
 		snprintf(buf, len, "%s.%03dZ", cached, ms);
 		return buf;
 	}
