@@ -13,9 +13,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* From /proc/config.gz via libbpf; 0 (weak) when the config is not readable. */
-extern unsigned int CONFIG_HZ __kconfig __weak;
-
 /* Set by user space before load (rodata: the verifier prunes dead filters). */
 const volatile __u8 trace_all = 0;        /* 0: only FIN_WAIT-relevant events */
 const volatile __u16 family_filter = 0;   /* 0, FW_AF_INET or FW_AF_INET6 */
@@ -214,9 +211,14 @@ static __always_inline int handle_set_state(struct sock *sk, int oldstate, int n
 	}
 	/* Candidate timewait handoff: the scan confirms it and follows it. */
 	if (oldstate == TCP_FIN_WAIT2 && newstate == TCP_CLOSE && e->sk_err == 0 &&
-	    (e->flags & (FW_EVF_ORPHANED | FW_EVF_FIN_RCVD)) == FW_EVF_ORPHANED)
-		if (bpf_map_update_elem(&handoffs, &e->cookie, &now, BPF_ANY))
+	    (e->flags & (FW_EVF_ORPHANED | FW_EVF_FIN_RCVD)) == FW_EVF_ORPHANED) {
+		/* A stack copy: verifiers before 6.2 take no ring-buffer
+		 * memory as a map key (R2 type=alloc_mem on 6.1). */
+		__u64 cookie = e->cookie;
+
+		if (bpf_map_update_elem(&handoffs, &cookie, &now, BPF_ANY))
 			stat_inc(FW_STAT_HANDOFF_FULL);
+	}
 	/*
 	 * Wake the reader only when this record crosses the threshold: forcing
 	 * a wakeup for every record past it is an IPI per record (measured:
@@ -246,15 +248,16 @@ int BPF_PROG(fw_set_state_backup, struct sock *sk, int oldstate, int newstate)
 }
 
 /*
- * Set by user space before each follow-up walk: the jiffies (minus a
- * margin) at which the previous complete walk of this namespace began, 0
- * for none. A timewait socket that got its FIN before then was in
- * TIME_WAIT during that walk, which reported it if it was followed; the
- * handoffs lookup for it is skipped. In a churn nearly every visited
- * socket is such an old TIME_WAIT one: the lookups were 17% of the
- * reader's CPU.
+ * Set by user space before each follow-up walk: the timer expiry (jiffies)
+ * of a TIME_WAIT socket whose FIN came when the previous complete walk of
+ * this namespace began (less a margin), 0 for none. User space adds
+ * TCP_TIMEWAIT_LEN with the HZ it derived, so no kernel config is needed
+ * here. A timewait socket that got its FIN before then was in TIME_WAIT
+ * during that walk, which reported it if it was followed; the handoffs
+ * lookup for it is skipped. In a churn nearly every visited socket is such
+ * an old TIME_WAIT one: the lookups were 17% of the reader's CPU.
  */
-__u64 tw_since_jiffies = 0;
+__u64 tw_cutoff_expiry = 0;
 
 /*
  * Walks the full and timewait sockets of the network namespace the iterator
@@ -286,8 +289,8 @@ int fw_scan(struct bpf_iter__tcp *ctx)
 		rec.state = tw->tw_sk.tw_substate;
 		rec.stamp_jiffies = tw->tw_sk.tw_timer.expires;
 		/* The FIN re-armed the timer to FIN + TCP_TIMEWAIT_LEN. */
-		if (rec.state == TCP_TIME_WAIT && tw_since_jiffies && CONFIG_HZ &&
-		    (__s64)(rec.stamp_jiffies - 60 * (__u64)CONFIG_HZ - tw_since_jiffies) < 0)
+		if (rec.state == TCP_TIME_WAIT && tw_cutoff_expiry &&
+		    (__s64)(rec.stamp_jiffies - tw_cutoff_expiry) < 0)
 			return 0;
 		/* A timewait socket inherits its full socket's cookie; one
 		 * nobody asked for yet (older than finwatch) gets one here. */
@@ -317,7 +320,9 @@ int fw_scan(struct bpf_iter__tcp *ctx)
 			rec.ino = BPF_CORE_READ(sock, file, f_inode, i_ino);
 		rec.uid = tp->inet_conn.icsk_inet.sk.sk_uid.val;
 	}
-	rec.hz = CONFIG_HZ;
+	/* Stored in jiffies, shown in seconds by the sysctl: user space
+	 * derives HZ from the two without reading the kernel config. */
+	rec.fin_timeout_jiffies = BPF_CORE_READ(skc, skc_net.net, ipv4.sysctl_tcp_fin_timeout);
 	rec.now_jiffies = bpf_jiffies64();
 	rec.now_ns = bpf_ktime_get_ns();
 	rec.netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);

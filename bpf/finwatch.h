@@ -64,8 +64,9 @@ struct fw_event {
 
 /*
  * One socket seen by the iter/tcp scan. Jiffies are passed raw with the
- * iterator's own "now" so user space converts with the kernel's HZ
- * (fw_scan_hdr) instead of guessing it.
+ * iterator's own "now"; user space converts them with the kernel's HZ,
+ * which it derives from fin_timeout_jiffies and the sysctl's seconds
+ * (user/kernel_hz.c) instead of reading the kernel config.
  */
 struct fw_scan_rec {
 	__u64 cookie;
@@ -85,7 +86,7 @@ struct fw_scan_rec {
 	__u8 flags;           /* FW_EVF_ORPHANED */
 	__u8 _pad[3];
 	__u32 uid;
-	__u32 hz;             /* the kernel's CONFIG_HZ, 0 if unknown */
+	__u32 fin_timeout_jiffies; /* the netns's tcp_fin_timeout in jiffies */
 	__u32 _pad2;
 };
 

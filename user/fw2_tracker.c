@@ -132,17 +132,21 @@ static struct netns_info *ns_get(struct fw2_tracker *t, __u32 netns, int create)
 	return &t->ns[t->n_ns++];
 }
 
-__u64 fw2_tw_since_jiffies(const struct fw2_tracker *t, __u32 netns)
+__u64 fw2_tw_cutoff_expiry(const struct fw2_tracker *t, __u32 netns)
 {
 	struct netns_info *n = ns_get((struct fw2_tracker *)t, netns, 0);
 	__s64 d_ns, j;
 
+	/* An HZ guessed wrong would skip sockets that walk never saw. */
 	if (!n || !n->walked_from_ns || !t->cal_hz || !t->cal_jiffies)
 		return 0;
 	d_ns = (__s64)(n->walked_from_ns - t->cal_ns);
 	/* A second early: jiffies and ktime tick apart, and so do we. */
 	j = (__s64)t->cal_jiffies + d_ns / (__s64)(NS_PER_SEC / t->cal_hz) - (__s64)t->cal_hz;
-	return j > 0 ? (__u64)j : 0;
+	if (j <= 0)
+		return 0;
+	/* The FIN re-armed the timer to FIN + TCP_TIMEWAIT_LEN. */
+	return (__u64)j + TCP_TIMEWAIT_LEN_NS / NS_PER_SEC * t->cal_hz;
 }
 
 int fw2_netns_fin_timeout(const struct fw2_tracker *t, __u32 netns)
@@ -1076,7 +1080,7 @@ void fw2_scan_begin(struct fw2_tracker *t, __u32 netns, __u64 start_ns, int fin_
 	t->scan_netns = netns;
 	t->scan_start_ns = start_ns;
 	t->scan_fin_timeout_s = fin_timeout_s;
-	t->scan_hz = hz ? hz : 250;
+	t->scan_hz = hz;        /* 0: unknown (conversions assume 250) */
 	t->scan_full = full;
 	t->scan_gen++;
 	if (t->scan_gen == 0)
@@ -1086,7 +1090,7 @@ void fw2_scan_begin(struct fw2_tracker *t, __u32 netns, __u64 start_ns, int fin_
 
 static __u64 jiffies_to_ns(const struct fw2_tracker *t, __s64 j)
 {
-	return j <= 0 ? 0 : (__u64)j * (NS_PER_SEC / t->scan_hz);
+	return j <= 0 ? 0 : (__u64)j * (NS_PER_SEC / (t->scan_hz ? t->scan_hz : 250));
 }
 
 void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)

@@ -161,7 +161,8 @@ void fw2_on_event(struct fw2_tracker *t, const struct fw_event *e);
 
 /*
  * Scans of one network namespace, with its tcp_fin_timeout (seconds, -1 if
- * unknown) and the kernel's HZ for jiffies. full=1 when the scan listed
+ * unknown) and the kernel's HZ for jiffies (0 if unknown: conversions then
+ * assume 250 and follow-up walks skip nothing). full=1 when the scan listed
  * every FIN_WAIT2 socket of the netns (startup/reconciliation), so tracked
  * full sockets it did not list are exits that were missed. The caller must
  * have consumed every queued event before fw2_scan_end().
@@ -243,10 +244,11 @@ int fw2_total_firing(const struct fw2_tracker *t);
 /* Peer key as text: "10.0.0.1", "10.0.0.1:443", "10.0.0.0/24", "[fd00::1]:443". */
 const char *fw2_peer_str(const struct fw2_peer *p, char *buf, size_t len);
 int fw2_netns_fin_timeout(const struct fw2_tracker *t, __u32 netns);
-/* Kernel jiffies a little before the last complete walk of netns began, 0
- * if unknown: a walk can skip TIME_WAIT sockets whose FIN came earlier (the
- * walk that began then has seen them). */
-__u64 fw2_tw_since_jiffies(const struct fw2_tracker *t, __u32 netns);
+/* The timer expiry (jiffies) of a TIME_WAIT socket whose FIN came a little
+ * before the last complete walk of netns began, 0 if unknown (or HZ is): a
+ * walk can skip TIME_WAIT sockets expiring earlier (the walk that began
+ * then has seen them). */
+__u64 fw2_tw_cutoff_expiry(const struct fw2_tracker *t, __u32 netns);
 void fw2_set_fin_timeout(struct fw2_tracker *t, __u32 netns, int fin_timeout_s);
 /* Approximate bytes used by tracking structures. */
 size_t fw2_memory_bytes(const struct fw2_tracker *t);

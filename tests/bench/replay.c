@@ -78,7 +78,7 @@ static void mk_scan(struct fw_scan_rec *r, __u64 i, __u32 peers, __u64 now, __u6
 	r->now_ns = now;
 	r->now_jiffies = 100000000;
 	r->stamp_jiffies = r->now_jiffies - 1 - k % 1000000;
-	r->hz = 250;
+	r->fin_timeout_jiffies = 60 * 250;
 	r->netns = 4026531840u;
 	r->family = FW_AF_INET;
 	r->saddr[0] = 10;

@@ -123,7 +123,7 @@ static struct fw_scan_rec tw_rec(__u64 cookie, int peer, __u64 now_ns, __u64 exp
 	r.kind = FW_SCAN_TW;
 	r.state = substate;
 	r.flags = FW_EVF_ORPHANED;
-	r.hz = HZ;
+	r.fin_timeout_jiffies = 60 * HZ;
 	return r;
 }
 
@@ -353,7 +353,7 @@ static void test_discovery_and_reconcile(void **state)
 	r.daddr[0] = 192; r.daddr[2] = 2; r.daddr[3] = 5;
 	r.kind = FW_SCAN_FULL;
 	r.state = FW_TCP_FIN_WAIT2;
-	r.hz = HZ;
+	r.fin_timeout_jiffies = 60 * HZ;
 	fw2_scan_begin(t, NETNS, 100 * S, 60, HZ, 1);
 	fw2_scan_rec(t, &r);
 	/* And an orphan in timewait with 20 s left of 60. */
@@ -635,7 +635,7 @@ static struct fw_scan_rec full_rec(__u64 cookie, int peer, __u64 now_ns, __u32 a
 	r.dport = 443;
 	r.kind = FW_SCAN_FULL;
 	r.state = FW_TCP_FIN_WAIT2;
-	r.hz = HZ;
+	r.fin_timeout_jiffies = 60 * HZ;
 	return r;
 }
 
@@ -710,24 +710,30 @@ static void test_discovery_in_hash_order_sorted(void **state)
 }
 
 /* Follow-up walks skip TIME_WAIT sockets older than the last complete walk. */
-static void test_tw_since_jiffies(void **state)
+static void test_tw_cutoff_expiry(void **state)
 {
 	struct fw_config cfg = defaults();
 	struct fw2_tracker *t = mk(&cfg);
 	struct fw_scan_rec r = tw_rec(7, 9, 101 * S, 30 * S, FW_TCP_FIN_WAIT2);
 
-	assert_int_equal(fw2_tw_since_jiffies(t, NETNS), 0);      /* never walked */
+	assert_int_equal(fw2_tw_cutoff_expiry(t, NETNS), 0);      /* never walked */
 	fw2_scan_begin(t, NETNS, 100 * S, 60, HZ, 0);
 	fw2_scan_rec(t, &r);                                        /* jiffies 1000000 at 101 s */
 	/* A walk that fails halfway does not count. */
 	fw2_netns_unscannable(t, NETNS, 101 * S);
-	assert_int_equal(fw2_tw_since_jiffies(t, NETNS), 0);
+	assert_int_equal(fw2_tw_cutoff_expiry(t, NETNS), 0);
 	fw2_scan_begin(t, NETNS, 100 * S, 60, HZ, 0);
 	fw2_scan_rec(t, &r);
 	fw2_scan_end(t, 102 * S);
-	/* The walk began 1 s before the record: 250 jiffies, and 250 more of margin. */
-	assert_int_equal(fw2_tw_since_jiffies(t, NETNS), 1000000 - 2 * HZ);
-	assert_int_equal(fw2_tw_since_jiffies(t, NETNS + 1), 0);   /* another namespace */
+	/* The walk began 1 s before the record: 250 jiffies, 250 more of margin,
+	 * and the FIN re-armed the timer 60 s on. */
+	assert_int_equal(fw2_tw_cutoff_expiry(t, NETNS), 1000000 - 2 * HZ + 60 * HZ);
+	assert_int_equal(fw2_tw_cutoff_expiry(t, NETNS + 1), 0);   /* another namespace */
+	/* A walk that did not know HZ: a wrong guess would skip what no walk saw. */
+	fw2_scan_begin(t, NETNS, 100 * S, 60, 0, 0);
+	fw2_scan_rec(t, &r);
+	fw2_scan_end(t, 102 * S);
+	assert_int_equal(fw2_tw_cutoff_expiry(t, NETNS), 0);
 	fw2_tracker_free(t);
 }
 
@@ -825,7 +831,7 @@ int main(void)
 		cmocka_unit_test(test_many_sockets_and_memory),
 		cmocka_unit_test(test_many_local_addresses_for_reaping),
 		cmocka_unit_test(test_discovery_in_hash_order_sorted),
-		cmocka_unit_test(test_tw_since_jiffies),
+		cmocka_unit_test(test_tw_cutoff_expiry),
 		cmocka_unit_test(test_list_survives_random_churn),
 		cmocka_unit_test(test_capacity_limit),
 	};
