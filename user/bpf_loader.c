@@ -11,6 +11,7 @@
 #include <cap-ng.h>
 #include <netinet/in.h>
 #include "bpf_loader.h"
+#include "kernel_features.h"
 #include "finwatch.skel.h"
 
 #ifndef CAP_PERFMON
@@ -60,7 +61,8 @@ void fw_setup_libbpf_log(int verbose)
 	libbpf_set_print(verbose ? print_all : print_none);
 }
 
-int fw_open(const struct fw_config *cfg, struct finwatch_bpf **out)
+int fw_open(const struct fw_config *cfg, const struct fw_kernel_support *ks,
+	    struct finwatch_bpf **out)
 {
 	struct finwatch_bpf *skel;
 	int err;
@@ -76,6 +78,12 @@ int fw_open(const struct fw_config *cfg, struct finwatch_bpf **out)
 		bpf_program__set_autoload(skel->progs.fw_scan, false);
 		bpf_program__set_autoload(skel->progs.fw_owners, false);
 	}
+	/* One program the kernel cannot take fails the whole load: leave
+	 * out what has a fallback (no scans; holders from /proc). */
+	if (ks->have[FW_FEAT_ITER_TCP] == FW_FEAT_NO)
+		bpf_program__set_autoload(skel->progs.fw_scan, false);
+	if (ks->have[FW_FEAT_ITER_TASK_FILE] == FW_FEAT_NO)
+		bpf_program__set_autoload(skel->progs.fw_owners, false);
 	skel->rodata->trace_all = cfg->cmd == FW_CMD_TRACE;
 	/* An eighth of the ring: the reader wakes long before it fills, and
 	 * the 100 ms poll timeout bounds the latency of quiet periods. */

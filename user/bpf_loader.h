@@ -17,8 +17,12 @@ int fw_preflight(char *msg, size_t len);
 /* libbpf's own log goes to stderr only with -v. */
 void fw_setup_libbpf_log(int verbose);
 
-/* Opens the skeleton and sets rodata and map sizes from cfg (before load). */
-int fw_open(const struct fw_config *cfg, struct finwatch_bpf **out);
+struct fw_kernel_support;
+
+/* Opens the skeleton and sets rodata and map sizes from cfg (before load).
+ * Programs for optional features ks says are missing are not loaded. */
+int fw_open(const struct fw_config *cfg, const struct fw_kernel_support *ks,
+	    struct finwatch_bpf **out);
 
 /* Loads; on failure explains the likely cause (msg) and with -v the
  * verifier log has already been printed by libbpf. */

@@ -21,6 +21,8 @@
 #include "event.h"
 #include "fw2_tracker.h"
 #include "hooks.h"
+#include "kernel_hz.h"
+#include "kernel_probe.h"
 #include "json_writer.h"
 #include "metrics.h"
 #include "parse.h"
@@ -74,6 +76,7 @@ struct app {
 	int owners_wanted;            /* a scan found held sockets without a process */
 	struct sock_owner_req *owners; /* ... listed for the /proc walk (no kernel walk) */
 	int n_owners, cap_owners;
+	__u32 hz;                     /* the kernel's HZ, 0 until a scan tells */
 };
 
 static __u64 mono_ns(void)
@@ -479,10 +482,18 @@ struct scan_cb {
 	int full, begun, fin_timeout;
 };
 
-static void scan_begin_once(struct scan_cb *c, __u32 hz)
+static void scan_begin_once(struct scan_cb *c, const struct fw_scan_rec *r)
 {
 	if (c->begun)
 		return;
+	/* HZ never changes: kept once known exactly, from the clock until then. */
+	__u32 hz = c->a->hz;
+
+	if (!hz && r) {
+		hz = c->a->hz = kernel_hz_from_fin_timeout(r->fin_timeout_jiffies, c->fin_timeout);
+		if (!hz)
+			hz = kernel_hz_from_clock(r->now_jiffies, r->now_ns);
+	}
 	fw2_scan_begin(c->a->tracker, c->inum, c->start, c->fin_timeout, hz, c->full);
 	c->begun = 1;
 }
@@ -493,7 +504,7 @@ static void on_scan_rec(void *ctx, const struct fw_scan_rec *r)
 
 	if (!cli_socket_allowed(c->a->cfg, r->family, r->sport, r->dport, r->daddr))
 		return;
-	scan_begin_once(c, r->hz);
+	scan_begin_once(c, r);
 	fw2_scan_rec(c->a->tracker, r);
 	if (r->kind == FW_SCAN_FULL && r->ino && fw2_needs_proc(c->a->tracker, r->cookie))
 		want_owner(c->a, r->cookie, r->ino);
@@ -509,7 +520,7 @@ static void scan_netns(struct app *a, __u32 inum, int full)
 	c.start = mono_ns();
 	/* Follow-ups skip the TIME_WAIT sockets the last walk has seen; full
 	 * scans (discovery, reconciliation) look at every one. */
-	a->skel->bss->tw_since_jiffies = full ? 0 : fw2_tw_since_jiffies(a->tracker, inum);
+	a->skel->bss->tw_cutoff_expiry = full ? 0 : fw2_tw_cutoff_expiry(a->tracker, inum);
 	err = scanner_scan(&a->scanner, inum, on_scan_rec, &c, &c.fin_timeout);
 	if (err && err != -ENOENT) {
 		if (!a->scan_error_reported) {
@@ -531,7 +542,7 @@ static void scan_netns(struct app *a, __u32 inum, int full)
 		fw2_netns_gone(a->tracker, inum, mono_ns());
 		return;
 	}
-	scan_begin_once(&c, 0);
+	scan_begin_once(&c, NULL);
 	ring_buffer__consume(a->rb);
 	fw2_scan_end(a->tracker, mono_ns());
 }
@@ -716,10 +727,32 @@ static int run_loop(struct app *a)
 	return 0;
 }
 
+/* What runs with less on this kernel, said once at start. */
+static void note_degraded(struct app *a, const struct fw_kernel_support *ks)
+{
+	static const struct { enum fw_feature f; int watch_only; const char *then; } notes[] = {
+		{ FW_FEAT_ITER_TCP, 1, "no startup discovery, no follow-up of orphans in their timewait "
+				       "phase, no reconciliation and no reaping" },
+		{ FW_FEAT_ITER_TASK_FILE, 1, "holders of discovered sockets are read from /proc instead" },
+	};
+	char msg[400];
+
+	for (unsigned i = 0; i < sizeof(notes) / sizeof(notes[0]); i++) {
+		const struct fw_feature_desc *d = kernel_feature_desc(notes[i].f);
+
+		if (ks->have[notes[i].f] != FW_FEAT_NO || (notes[i].watch_only && a->cfg->cmd == FW_CMD_TRACE))
+			continue;
+		snprintf(msg, sizeof(msg), "kernel %s has no %s (Linux %s): %s", ks->release, d->name,
+			 d->since, notes[i].then);
+		report_error(a, msg);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct fw_config cfg;
 	struct app a = { .cfg = &cfg };
+	struct fw_kernel_support ks;
 	char msg[512];
 	int err, ret = FW_EXIT_RUNTIME;
 
@@ -757,7 +790,22 @@ int main(int argc, char **argv)
 	}
 	fw_setup_libbpf_log(cfg.verbose);
 
-	err = fw_open(&cfg, &a.skel);
+	kernel_probe(&ks);
+	if (cfg.cmd == FW_CMD_DOCTOR) {
+		/* First, so a kernel finwatch cannot run on still gets its report. */
+		if (cfg.json)
+			kernel_features_json(&ks, &a.jw, mono_ns());
+		else
+			kernel_features_print(&ks, a.sink.mem);
+		emit(&a);
+	}
+	if (kernel_features_check(&ks, msg, sizeof(msg))) {
+		report_error(&a, msg);
+		goto cleanup;
+	}
+	note_degraded(&a, &ks);
+
+	err = fw_open(&cfg, &ks, &a.skel);
 	if (err) {
 		snprintf(msg, sizeof(msg), "opening the BPF object failed: %s", strerror(-err));
 		report_error(&a, msg);
@@ -789,13 +837,17 @@ int main(int argc, char **argv)
 			report_error(&a, "out of memory creating the tracker");
 			goto cleanup;
 		}
-		err = scanner_init(&a.scanner, a.skel->progs.fw_scan, a.skel->progs.fw_owners);
-		if (err) {
+		/* Without iter/tcp there is nothing to scan with (said once by
+		 * note_degraded); without iter/task_file holders come from /proc. */
+		err = ks.have[FW_FEAT_ITER_TCP] == FW_FEAT_NO ? -EOPNOTSUPP
+			: scanner_init(&a.scanner, a.skel->progs.fw_scan,
+				       ks.have[FW_FEAT_ITER_TASK_FILE] == FW_FEAT_NO ? NULL : a.skel->progs.fw_owners);
+		if (err && err != -EOPNOTSUPP) {
 			snprintf(msg, sizeof(msg), "creating the iter/tcp scanner failed (%s): sockets "
 				 "stuck before start and timewait phases will not be followed; kernel "
 				 "5.9+ with BPF iterators needed (rerun with -v)", strerror(-err));
 			report_error(&a, msg);
-		} else {
+		} else if (!err) {
 			a.scanner_ready = 1;
 			a.scanner.between = drain_events;
 			a.scanner.between_ctx = &a;
