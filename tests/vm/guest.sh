@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs the kernel matrix's tests on one kernel: inside a guest (started by
+# tests/vm/guest-init, FWVM_MODE=vm) or directly on the host (matrix.sh's
+# "host" entry, FWVM_MODE=host).
+# FWVM_OUT: where results go (in a guest: the writable 9p share, which
+# holds job.env from matrix.sh: FWVM_VARIANT FWVM_TESTS FW_ROOT FW_BUILD
+# FINWATCH FW_REQUIRE_E2E VM_TEST_TIMEOUT).
+# Writes to FWVM_OUT: uname, boot_uptime, check.tsv (TEST RC NOTE rows of the
+# guest's own checks), results.tsv (TEST RC SECONDS rows), TEST.log, done.
+set -u
+mode=${FWVM_MODE:-host}
+out=${FWVM_OUT:?FWVM_OUT not set}
+# shellcheck disable=SC1091
+[ ! -f "$out/job.env" ] || . "$out/job.env"
+: "${FW_ROOT:?}" "${FWVM_TESTS:?}"
+export FW_ROOT FW_BUILD FINWATCH FW_REQUIRE_E2E
+VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-900}
+cd "$FW_ROOT" || exit 1
+
+console() { if [ "$mode" = vm ]; then echo "fwvm: $*"; fi; }
+uname -r >"$out/uname"
+cut -d' ' -f1 /proc/uptime >"$out/boot_uptime"
+: >"$out/results.tsv"
+: >"$out/check.tsv"
+console "kernel $(uname -r), variant ${FWVM_VARIANT:-?}, booted in $(cat "$out/boot_uptime")s, finwatch $FINWATCH"
+
+if [ "$mode" = vm ]; then
+	kv=$(uname -r)
+	# The variant is what it claims: "noconfig" must offer libbpf no kernel
+	# config at all, "config" the package's.
+	case "${FWVM_VARIANT:-}" in
+	noconfig)
+		if [ -e "/boot/config-$kv" ] || [ -e /proc/config.gz ]; then
+			printf 'vm_noconfig_check\t1\t%s\n' "a kernel config is visible: $(ls /boot/config-"$kv" /proc/config.gz 2>/dev/null | tr '\n' ' ')" >>"$out/check.tsv"
+		else
+			printf 'vm_noconfig_check\t0\t\n' >>"$out/check.tsv"
+		fi ;;
+	config)
+		if [ -r "/boot/config-$kv" ]; then
+			printf 'vm_config_check\t0\t\n' >>"$out/check.tsv"
+		else
+			printf 'vm_config_check\t1\t%s\n' "no /boot/config-$kv" >>"$out/check.tsv"
+		fi ;;
+	esac
+	# What the tests use that Debian builds as modules; the kernel's own
+	# module requests also work (guest-init), this only makes them early.
+	for m in veth ipv6 inet_diag tcp_diag udp_diag raw_diag netlink_diag; do
+		modprobe -q "$m" 2>/dev/null || true
+	done
+	console "modules: $(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
+	[ -e /sys/kernel/btf/vmlinux ] || console "no /sys/kernel/btf/vmlinux"
+fi
+
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t / 1000)); }
+for t in $FWVM_TESTS; do
+	console "$t: start"
+	start=$(now_ms)
+	timeout -k 10 "$VM_TEST_TIMEOUT" bash "tests/e2e/$t.sh" >"$out/$t.log" 2>&1 </dev/null
+	rc=$?
+	[ "$rc" -ne 124 ] || echo "ERROR: $t did not finish within $VM_TEST_TIMEOUT s" >>"$out/$t.log"
+	ms=$(( $(now_ms) - start ))
+	secs=$(( (ms + 500) / 1000 ))
+	printf '%s\t%s\t%s\n' "$t" "$rc" "$secs" >>"$out/results.tsv"
+	sync
+	console "$t: exit $rc in ${ms} ms"
+done
+echo ok >"$out/done"
+sync
