@@ -163,6 +163,14 @@ unit: $(UNIT_TESTS)
 e2e: all
 	$(Q)tests/run.sh --e2e-only $(OUTPUT)
 
+# Real-kernel e2e subset inside Debian's kernels under qemu, plus "host"
+# if listed (tests/vm/matrix.sh; VM_TESTS=all runs the whole suite).
+KERNELS ?= 6.1 6.12
+.PHONY: vmtest
+vmtest: all
+	$(Q)scripts/install-deps.sh --vm
+	$(Q)FW_BUILD=$(OUTPUT) tests/vm/matrix.sh $(KERNELS)
+
 bench: all $(OUTPUT)/replay $(OUTPUT)/loadgen
 	$(Q)scripts/install-deps.sh --bench
 	$(Q)$(OUTPUT)/replay 1000000 1000

@@ -4,6 +4,7 @@
 #   scripts/install-deps.sh          build + run dependencies
 #   scripts/install-deps.sh --test   plus what the test suite needs
 #   scripts/install-deps.sh --bench  plus what make bench needs
+#   scripts/install-deps.sh --vm     plus what the kernel matrix needs (in --test too)
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libcap-ng-dev)
@@ -16,9 +17,15 @@ test_pkgs=(libcmocka-dev iproute2 procps python3 libclang-rt-14-dev curl prometh
 # Benchmarks: perf for the kernel's ground truth, and the tools compared.
 bench_pkgs=(linux-perf libbpf-tools bpftrace iproute2 procps python3)
 
+# Kernel matrix (tests/vm/matrix.sh, part of make test): qemu boots Debian's
+# kernels (apt-get download, dpkg-deb -x) with a busybox initramfs (cpio)
+# holding the kernel's virtio/9p modules (kmod: depmod, modprobe; xz: .ko.xz).
+vm_pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils)
+
 want=("${build_pkgs[@]}")
 case "${1:-}" in
-	--test) want+=("${test_pkgs[@]}") ;;
+	--test) want+=("${test_pkgs[@]}" "${vm_pkgs[@]}") ;;
+	--vm) want+=("${vm_pkgs[@]}") ;;
 	--bench) want+=("${bench_pkgs[@]}") ;;
 	"") ;;
 	*) echo "install-deps.sh: unknown option '$1' (use --test, --bench or nothing)" >&2; exit 2 ;;
