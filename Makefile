@@ -11,6 +11,9 @@ OUTPUT ?= build
 ifeq ($(SAN),1)
 OUTPUT := build/san
 endif
+ifeq ($(STATIC),1)
+OUTPUT := build/static
+endif
 
 CC ?= gcc
 CLANG ?= clang
@@ -46,6 +49,18 @@ LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -le
 MHD_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) -lpthread
 CAPNG_LIBS = $(shell $(PKG_CONFIG) --libs libcap-ng 2>/dev/null || echo -lcap-ng)
 
+# One binary for every distro (`make static`): libbpf, libelf, zlib,
+# libcap-ng and glibc from Debian's .a files; libmicrohttpd from Debian's
+# source built without TLS (Debian's .a needs GnuTLS, and GnuTLS needs
+# p11-kit, which has no static archive). DWARF is dropped, symbols kept.
+ifeq ($(STATIC),1)
+MHD_PREFIX := $(OUTPUT)/deps
+MHD_A := $(MHD_PREFIX)/lib/libmicrohttpd.a
+MHD_LIBS = $(MHD_A) -lpthread
+LIBBPF_LIBS = -lbpf -lelf -lz
+LDFLAGS += -static -Wl,-S
+endif
+
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes
 SAN_FLAGS :=
 ifeq ($(SAN),1)
@@ -69,7 +84,7 @@ APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all run test unit e2e deps test-deps tools fuzz bench soak clean vmlinux
+.PHONY: all run test unit e2e deps test-deps tools fuzz bench soak clean vmlinux static
 all: $(OUTPUT)/finwatch tools
 
 tools: $(OUTPUT)/fwpeer
@@ -105,6 +120,15 @@ $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 $(OUTPUT)/libfwcore.a: $(CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+ifeq ($(STATIC),1)
+$(MHD_A):
+	$(call msg,DEPS,$@ (libmicrohttpd from Debian's source, no TLS))
+	$(Q)scripts/build-static-mhd.sh $(MHD_PREFIX)
+$(OUTPUT)/user/metrics_http.o: $(MHD_A)
+$(OUTPUT)/user/metrics_http.o: ALL_CFLAGS += -I$(MHD_PREFIX)/include
+$(OUTPUT)/finwatch: $(MHD_A)
+endif
 
 $(OUTPUT)/finwatch: $(APP_OBJS) $(OUTPUT)/libfwcore.a
 	$(call msg,LINK,$@)
@@ -144,6 +168,12 @@ fuzz: $(FUZZERS)
 deps:
 	$(Q)scripts/install-deps.sh
 
+# build/static/finwatch: one statically linked binary (see STATIC above).
+static:
+	$(Q)scripts/install-deps.sh --static
+	$(Q)$(MAKE) --no-print-directory STATIC=1 build/static/finwatch
+	@size=$$(stat -c %s build/static/finwatch); echo "  STATIC   build/static/finwatch: $$size bytes"
+
 test-deps:
 	$(Q)scripts/install-deps.sh --test
 
@@ -153,8 +183,10 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(OUTPUT)/finwatch $(ARGS)
 
+# The static binary is tested too (tests/e2e/test_static.sh).
 test: test-deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	$(Q)$(MAKE) --no-print-directory STATIC=1 build/static/finwatch
 	$(Q)tests/run.sh $(OUTPUT)
 
 unit: $(UNIT_TESTS)

@@ -5,6 +5,7 @@
 #   scripts/install-deps.sh --test   plus what the test suite needs
 #   scripts/install-deps.sh --bench  plus what make bench needs
 #   scripts/install-deps.sh --vm     plus what the kernel matrix needs (in --test too)
+#   scripts/install-deps.sh --static plus what make static needs
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libcap-ng-dev)
@@ -22,13 +23,18 @@ bench_pkgs=(linux-perf libbpf-tools bpftrace iproute2 procps python3)
 # holding the kernel's virtio/9p modules (kmod: depmod, modprobe; xz: .ko.xz).
 vm_pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils)
 
+# make static: apt-get source (libmicrohttpd without TLS, see
+# scripts/build-static-mhd.sh); the other .a files come with the -dev packages.
+static_pkgs=(dpkg-dev)
+
 want=("${build_pkgs[@]}")
 case "${1:-}" in
-	--test) want+=("${test_pkgs[@]}" "${vm_pkgs[@]}") ;;
+	--test) want+=("${test_pkgs[@]}" "${vm_pkgs[@]}" "${static_pkgs[@]}") ;;
 	--vm) want+=("${vm_pkgs[@]}") ;;
 	--bench) want+=("${bench_pkgs[@]}") ;;
+	--static) want+=("${static_pkgs[@]}") ;;
 	"") ;;
-	*) echo "install-deps.sh: unknown option '$1' (use --test, --bench or nothing)" >&2; exit 2 ;;
+	*) echo "install-deps.sh: unknown option '$1' (use --test, --vm, --bench, --static or nothing)" >&2; exit 2 ;;
 esac
 
 missing=()
