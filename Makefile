@@ -215,6 +215,45 @@ soak: all
 vmlinux:
 	$(Q)scripts/gen-vmlinux.sh $(ARCH)
 
+# make install / make uninstall, GNU conventions: PREFIX (/usr/local),
+# DESTDIR (staging root) and the directory variables below. STATIC=1 installs
+# the static binary. The unit's ExecStart= is rewritten to $(SBINDIR).
+# logrotate reads only /etc/logrotate.d, whatever the prefix.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/finwatch
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+LOGROTATEDIR ?= /etc/logrotate.d
+INSTALL ?= install
+SHARE_FILES := $(wildcard deploy/prometheus/*.yml deploy/grafana/*.json)
+SHARE_DIRS := $(sort $(patsubst deploy/%/,%,$(dir $(SHARE_FILES))))
+.PHONY: install uninstall
+install: $(OUTPUT)/finwatch
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)grep -q '^ExecStart=/usr/local/sbin/finwatch ' deploy/finwatch.service || \
+		{ echo "deploy/finwatch.service: ExecStart= is not /usr/local/sbin/finwatch" >&2; exit 1; }
+	$(Q)$(INSTALL) -d '$(DESTDIR)$(SBINDIR)' '$(DESTDIR)$(MANDIR)/man8' '$(DESTDIR)$(UNITDIR)' \
+		'$(DESTDIR)$(LOGROTATEDIR)' $(foreach d,$(SHARE_DIRS),'$(DESTDIR)$(DATADIR)/$(d)')
+	$(Q)$(INSTALL) -m 0755 $(OUTPUT)/finwatch '$(DESTDIR)$(SBINDIR)/finwatch'
+	$(Q)$(INSTALL) -m 0644 docs/finwatch.8 '$(DESTDIR)$(MANDIR)/man8/finwatch.8'
+	$(Q)sed 's#^ExecStart=/usr/local/sbin/finwatch #ExecStart=$(SBINDIR)/finwatch #' deploy/finwatch.service \
+		> '$(DESTDIR)$(UNITDIR)/finwatch.service.tmp'
+	$(Q)chmod 0644 '$(DESTDIR)$(UNITDIR)/finwatch.service.tmp'
+	$(Q)mv -f '$(DESTDIR)$(UNITDIR)/finwatch.service.tmp' '$(DESTDIR)$(UNITDIR)/finwatch.service'
+	$(Q)$(INSTALL) -m 0644 deploy/finwatch-logrotate '$(DESTDIR)$(LOGROTATEDIR)/finwatch'
+	$(Q)$(foreach f,$(SHARE_FILES),$(INSTALL) -m 0644 $(f) '$(DESTDIR)$(DATADIR)/$(patsubst deploy/%,%,$(f))' &&) true
+
+# Removes exactly what install put there, and finwatch's own data directory
+# once empty; shared directories (sbin, man8, ...) stay.
+uninstall:
+	$(call msg,UNINST,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f '$(DESTDIR)$(SBINDIR)/finwatch' '$(DESTDIR)$(MANDIR)/man8/finwatch.8' \
+		'$(DESTDIR)$(UNITDIR)/finwatch.service' '$(DESTDIR)$(LOGROTATEDIR)/finwatch' \
+		$(foreach f,$(SHARE_FILES),'$(DESTDIR)$(DATADIR)/$(patsubst deploy/%,%,$(f))')
+	$(Q)for d in $(SHARE_DIRS); do [ ! -d '$(DESTDIR)$(DATADIR)/'$$d ] || rmdir '$(DESTDIR)$(DATADIR)/'$$d; done
+	$(Q)[ ! -d '$(DESTDIR)$(DATADIR)' ] || rmdir '$(DESTDIR)$(DATADIR)'
+
 clean:
 	$(call msg,CLEAN,build)
 	$(Q)rm -rf build
