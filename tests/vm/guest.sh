@@ -64,5 +64,12 @@ for t in $FWVM_TESTS; do
 	sync
 	console "$t: exit $rc in ${ms} ms"
 done
+# A failure is explained once with finwatch's own verbose load (libbpf and
+# verifier messages), kept as finwatch-v.log beside the tests' logs.
+if cut -f2 "$out/results.tsv" | grep -qvxE '0|77'; then
+	console "a test failed: finwatch -v --duration 2s for the loader's messages"
+	timeout -k 5 120 "$FINWATCH" -v --duration 2s --interval 1s >"$out/finwatch-v.log" 2>&1 </dev/null
+	echo "exit $?" >>"$out/finwatch-v.log"
+fi
 echo ok >"$out/done"
 sync

@@ -51,7 +51,8 @@
 # iter/task_file) and cover trace (test_trace_lab), the seed case with
 # startup discovery and holders (test_watch_seed, test_watch_held_discovery),
 # the timewait follow-up of orphans to their timeout (test_watch_timewait),
-# reaping and doctor (test_reap).
+# reaping and doctor (test_reap), and doctor's kernel support report and a
+# run with the kernel config hidden (test_no_kconfig, where it exists).
 set -uo pipefail
 export LC_ALL=C
 
@@ -69,12 +70,12 @@ VM_ACCEL=${VM_ACCEL:-auto}
 VM_MEM=${VM_MEM:-4G}
 VM_SMP=${VM_SMP:-2}
 VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-900}
-DEFAULT_TESTS="test_trace_lab test_watch_seed test_watch_held_discovery test_watch_timewait test_reap"
+DEFAULT_TESTS="test_trace_lab test_watch_seed test_watch_held_discovery test_watch_timewait test_reap test_no_kconfig"
 
 if [ $# -gt 0 ]; then kernels=("$@"); else read -ra kernels <<<"${KERNELS:-6.1 6.12}"; fi
 
 case "$VM_TESTS" in
-default) tests=($DEFAULT_TESTS) ;;
+default) tests=(); for t in $DEFAULT_TESTS; do [ ! -f "$root/tests/e2e/$t.sh" ] || tests+=("$t"); done ;;
 all) tests=(); for t in "$root"/tests/e2e/test_*.sh; do tests+=("$(basename "$t" .sh)"); done ;;
 *) read -ra tests <<<"$VM_TESTS" ;;
 esac
@@ -115,12 +116,15 @@ record() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$k" "$v" "$t" "$rc" "$secs" "$res" >>"$RESULTS"
 }
 
-# first_error LOG: the line of a failed test's log that says why.
+# first_error LOG: why a test failed, in one line: its FAIL (or SKIP) line
+# and finwatch's own error message when the log has one.
 first_error() {
-	local l
-	l=$(grep -m1 -E '^(FAIL|SKIP):|libbpf: .*(failed|error)|R[0-9]+ type=|failed to open system Kconfig|verifier' "$1" 2>/dev/null)
-	[ -n "$l" ] || l=$(grep -v '^\s*$' "$1" 2>/dev/null | tail -n1)
-	printf '%s' "${l:0:200}"
+	local f w
+	f=$(grep -m1 -E '^(FAIL|SKIP):' "$1" 2>/dev/null)
+	w=$(grep -m1 -E 'R[0-9]+ type=|failed to open system Kconfig|^finwatch: ' "$1" 2>/dev/null)
+	[ -n "$f$w" ] || f=$(grep -v '^\s*$' "$1" 2>/dev/null | tail -n1)
+	f="$f${f:+${w:+ / }}$w"
+	printf '%s' "${f:0:240}"
 }
 
 # ---- tools ----
@@ -313,7 +317,7 @@ boot() {
 	if [ "$accel" = kvm ]; then
 		# A KVM that cannot run this guest (e.g. a nested or PVM host) shows
 		# no init line: within 20 s the guest is retried under TCG.
-		timeout -k 10 "$VM_TIMEOUT" "${cmd[@]}" </dev/null >"$dir/qemu.out" 2>&1 &
+		( timeout -k 10 "$VM_TIMEOUT" "${cmd[@]}" </dev/null >"$dir/qemu.out" 2>&1; exit $? ) &
 		QEMU_PID=$!
 		local t=0
 		until grep -q 'fwvm-init: ' "$log" 2>/dev/null; do
@@ -333,7 +337,7 @@ boot() {
 		wait "$QEMU_PID"
 		rc=$?
 	else
-		timeout -k 10 "$VM_TIMEOUT" "${cmd[@]}" </dev/null >"$dir/qemu.out" 2>&1 &
+		( timeout -k 10 "$VM_TIMEOUT" "${cmd[@]}" </dev/null >"$dir/qemu.out" 2>&1; exit $? ) &
 		QEMU_PID=$!
 		wait "$QEMU_PID"
 		rc=$?
@@ -358,6 +362,16 @@ run_host() {
 	FWVM_MODE=host FWVM_OUT=$dir/out FWVM_TESTS="${tests[*]}" FW_ROOT=$root FW_BUILD=$FW_BUILD \
 		FINWATCH=$FINWATCH VM_TEST_TIMEOUT=$VM_TEST_TIMEOUT bash "$here/guest.sh" >"$dir/guest.out" 2>&1
 	collect host host "$dir/out"
+	explain host/host "$dir/out"
+}
+
+# explain LABEL RUNOUT: after a failure, the loader's own account of it
+# (finwatch -v, run once by guest.sh), its libbpf and verifier lines.
+explain() {
+	[ -s "$2/finwatch-v.log" ] || return 0
+	say "$1: finwatch -v says ($2/finwatch-v.log):"
+	grep -E 'libbpf: .*(fail|error|Error)|R[0-9]+ type=|^; |Kconfig|verifier|^finwatch:|^exit ' \
+		"$2/finwatch-v.log" | head -n 12 | cut -c1-240 | sed 's/^/    /'
 }
 
 # collect KERNEL VARIANT RUNOUT: a result line per test (missing ones fail).
@@ -444,6 +458,7 @@ for k in "${kernels[@]}"; do
 			done <"$runout/check.tsv"
 		fi
 		collect "$k" "$v" "$runout"
+		explain "$k/$v" "$runout"
 	done
 done
 
