@@ -215,6 +215,26 @@ soak: all
 vmlinux:
 	$(Q)scripts/gen-vmlinux.sh $(ARCH)
 
+# make image: Containerfile (FROM scratch + build/static/finwatch) built
+# offline with podman. IMAGE names it (push it under your registry:
+# podman tag $(IMAGE):$(IMAGE_TAG) REGISTRY/finwatch:$(IMAGE_TAG)).
+# PODMAN_FLAGS selects the storage (tests use a private --root).
+FW_VERSION = $(shell sed -n 's/^\#define FW_VERSION "\(.*\)"/\1/p' user/cli.h)
+IMAGE ?= localhost/finwatch
+IMAGE_TAG ?= $(FW_VERSION)
+IMAGE_SOURCE ?= https://git.example/finwatch
+PODMAN ?= podman
+PODMAN_FLAGS ?= --storage-driver vfs
+.PHONY: image
+image: static
+	$(Q)scripts/install-deps.sh --image
+	$(call msg,IMAGE,$(IMAGE):$(IMAGE_TAG))
+	$(Q)$(PODMAN) $(PODMAN_FLAGS) build --pull=never --layers=false -f Containerfile \
+		--build-arg VERSION=$(FW_VERSION) --build-arg SOURCE=$(IMAGE_SOURCE) \
+		--build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+		-t $(IMAGE):$(IMAGE_TAG) . >/dev/null
+	@$(PODMAN) $(PODMAN_FLAGS) image inspect --format '  IMAGE    $(IMAGE):$(IMAGE_TAG): {{.Size}} bytes' $(IMAGE):$(IMAGE_TAG)
+
 # make install / make uninstall, GNU conventions: PREFIX (/usr/local),
 # DESTDIR (staging root) and the directory variables below. STATIC=1 installs
 # the static binary. The unit's ExecStart= is rewritten to $(SBINDIR).

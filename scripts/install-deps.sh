@@ -6,6 +6,7 @@
 #   scripts/install-deps.sh --bench  plus what make bench needs
 #   scripts/install-deps.sh --vm     plus what the kernel matrix needs (in --test too)
 #   scripts/install-deps.sh --static plus what make static needs
+#   scripts/install-deps.sh --image  plus what make image needs (in --test too)
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libcap-ng-dev)
@@ -27,14 +28,19 @@ vm_pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils)
 # scripts/build-static-mhd.sh); the other .a files come with the -dev packages.
 static_pkgs=(dpkg-dev)
 
+# make image: podman builds the Containerfile offline (FROM scratch, vfs
+# storage); tests/e2e/test_image.sh unpacks the image with tar.
+image_pkgs=(podman tar)
+
 want=("${build_pkgs[@]}")
 case "${1:-}" in
-	--test) want+=("${test_pkgs[@]}" "${vm_pkgs[@]}" "${static_pkgs[@]}") ;;
+	--test) want+=("${test_pkgs[@]}" "${vm_pkgs[@]}" "${static_pkgs[@]}" "${image_pkgs[@]}") ;;
 	--vm) want+=("${vm_pkgs[@]}") ;;
 	--bench) want+=("${bench_pkgs[@]}") ;;
 	--static) want+=("${static_pkgs[@]}") ;;
+	--image) want+=("${image_pkgs[@]}") ;;
 	"") ;;
-	*) echo "install-deps.sh: unknown option '$1' (use --test, --vm, --bench, --static or nothing)" >&2; exit 2 ;;
+	*) echo "install-deps.sh: unknown option '$1' (use --test, --vm, --bench, --static, --image or nothing)" >&2; exit 2 ;;
 esac
 
 missing=()
