@@ -3,14 +3,14 @@
 #   deploy/check.sh             run every check, exit 1 if any fails
 #   deploy/check.sh --install   first install the missing Debian packages (root)
 # Debian 12 packages: systemd logrotate yamllint prometheus (for promtool)
-# groff-base man-db mandoc python3 (3.11+, for tomllib).
+# groff-base man-db mandoc python3 (3.11+, for tomllib) python3-yaml.
 # Nothing is written outside a temporary directory; the finwatch binary is not
 # needed (systemd-analyze runs against a temporary root with a stand-in).
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
 
-pkgs=(systemd logrotate yamllint prometheus groff-base man-db mandoc python3)
+pkgs=(systemd logrotate yamllint prometheus groff-base man-db mandoc python3 python3-yaml)
 tools=(systemd-analyze logrotate yamllint promtool groff man mandoc python3)
 
 install_missing() {
@@ -53,6 +53,7 @@ for t in "${tools[@]}"; do
 	}
 done
 python3 -c 'import tomllib' 2>/dev/null || { echo "check.sh: python3 3.11+ needed (tomllib)" >&2; exit 1; }
+python3 -c 'import yaml' 2>/dev/null || { echo "check.sh: python3-yaml needed" >&2; exit 1; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -116,6 +117,10 @@ ALLOW_STDERR=1 run "logrotate rotation (temporary copy)" bash -c '
 
 # --- YAML syntax and style.
 run "yamllint --strict -d relaxed deploy/" yamllint --strict -d relaxed deploy/
+
+# --- The DaemonSet against deploy/runtime-needs (what tests/e2e/test_image.sh
+# runs the image with): args, capabilities, mounts, image, metrics port.
+run "daemonset.yaml = deploy/runtime-needs" python3 deploy/check-daemonset.py
 
 # --- Prometheus: rules, rule unit tests, scrape config (which loads the rules).
 # prometheus-scrape-kubernetes.yml is YAML-checked only: Debian's promtool is
