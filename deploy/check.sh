@@ -122,6 +122,10 @@ run "yamllint --strict -d relaxed deploy/" yamllint --strict -d relaxed deploy/
 # runs the image with): args, capabilities, mounts, image, metrics port.
 run "daemonset.yaml = deploy/runtime-needs" python3 deploy/check-daemonset.py
 
+# --- Grafana dashboard: JSON (its queries run against a real Prometheus in
+# tests/e2e/test_dashboard.sh).
+run "grafana/finwatch.json (JSON)" python3 -c 'import json, sys; json.load(open(sys.argv[1]))' deploy/grafana/finwatch.json
+
 # --- Prometheus: rules, rule unit tests, scrape config (which loads the rules).
 # prometheus-scrape-kubernetes.yml is YAML-checked only: Debian's promtool is
 # built without Kubernetes service discovery.
