@@ -1,6 +1,7 @@
 # finwatch build. `make` builds build/finwatch; `make run` and `make test`
 # also install missing Debian packages first (scripts/install-deps.sh).
 # V=1 shows full commands; SAN=1 builds user space with ASan+UBSan.
+# make install / uninstall (PREFIX, DESTDIR), make image (podman, FROM scratch).
 
 .DELETE_ON_ERROR:
 # Keep intermediate objects (the BPF object behind the skeleton).
@@ -229,7 +230,7 @@ PODMAN_FLAGS ?= --storage-driver vfs
 image: static
 	$(Q)scripts/install-deps.sh --image
 	$(call msg,IMAGE,$(IMAGE):$(IMAGE_TAG))
-	$(Q)$(PODMAN) $(PODMAN_FLAGS) build --pull=never --layers=false -f Containerfile \
+	$(Q)$(PODMAN) $(PODMAN_FLAGS) build -q --pull=never --layers=false -f Containerfile \
 		--build-arg VERSION=$(FW_VERSION) --build-arg SOURCE=$(IMAGE_SOURCE) \
 		--build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
 		-t $(IMAGE):$(IMAGE_TAG) . >/dev/null
