@@ -20,6 +20,9 @@ const volatile __u8 n_lports = 0;
 const volatile __u8 n_rports = 0;
 const volatile __u16 lports[FW_MAX_PORTS] = {};
 const volatile __u16 rports[FW_MAX_PORTS] = {};
+/* --netns: only these network namespaces (inode numbers). */
+const volatile __u8 n_netns = 0;
+const volatile __u32 netns_list[FW_MAX_NETNS] = {};
 /* Wake the reader only once this much is queued; it also polls every
  * 100 ms. Batches wakeups: one per record would cost more than the record. */
 const volatile __u64 wakeup_bytes = 0;
@@ -91,6 +94,46 @@ static __always_inline int port_listed(__u16 port, const volatile __u16 *list, _
 	return 0;
 }
 
+static __always_inline int netns_listed(__u32 inum)
+{
+	for (int i = 0; i < FW_MAX_NETNS; i++) {
+		if (i >= n_netns)
+			break;
+		if (netns_list[i] == inum)
+			return 1;
+	}
+	return 0;
+}
+
+/* Kernels before 5.15 kept the cgroup pointer in a union with
+ * net_cls/net_prio data, told apart by the low bit. */
+struct sock_cgroup_data___old {
+	__u64 val;
+};
+
+/*
+ * The cgroup v2 a socket was created in (accepted sockets: their
+ * listener's), as its id (the cgroup directory's inode number). Readable
+ * in any context, unlike the current task's cgroup. 0 when unknown.
+ */
+static __always_inline __u64 sock_cgroup_id(struct sock *sk)
+{
+	struct cgroup *cgrp;
+
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup)) {
+		cgrp = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	} else {
+		struct sock_cgroup_data___old *old = (void *)&sk->sk_cgrp_data;
+		__u64 val = BPF_CORE_READ(old, val);
+
+		/* Data, not a pointer: the socket is in the root cgroup. */
+		if (val & 1)
+			return 1;
+		cgrp = (struct cgroup *)val;
+	}
+	return cgrp ? BPF_CORE_READ(cgrp, kn, id) : 0;
+}
+
 /*
  * The kernel skips a tracing program for a tracepoint hit that arrives
  * while the same program runs on that CPU (a softirq interrupting it):
@@ -123,6 +166,8 @@ static __always_inline int handle_set_state(struct sock *sk, int oldstate, int n
 	if (family != FW_AF_INET && family != FW_AF_INET6)
 		return 0;
 	if (family_filter && family != family_filter)
+		return 0;
+	if (n_netns && !netns_listed(sk->__sk_common.skc_net.net->ns.inum))
 		return 0;
 	/* skc_num is already 0 at X->CLOSE; inet_sport survives. */
 	/* A probe read: struct sock's BTF type ends before inet_sock's fields
@@ -186,6 +231,7 @@ static __always_inline int handle_set_state(struct sock *sk, int oldstate, int n
 	e->oldstate = oldstate;
 	e->newstate = newstate;
 	e->flags = 0;
+	e->cgroup_id = sock_cgroup_id(sk);
 	if (sk->__sk_common.skc_flags & (1UL << SOCK_DEAD))
 		e->flags |= FW_EVF_ORPHANED;
 	if (sk->__sk_common.skc_flags & (1UL << SOCK_DONE))
@@ -319,6 +365,7 @@ int fw_scan(struct bpf_iter__tcp *ctx)
 		if (sock)
 			rec.ino = BPF_CORE_READ(sock, file, f_inode, i_ino);
 		rec.uid = tp->inet_conn.icsk_inet.sk.sk_uid.val;
+		rec.cgroup_id = sock_cgroup_id(&tp->inet_conn.icsk_inet.sk);
 	}
 	/* Stored in jiffies, shown in seconds by the sysctl: user space
 	 * derives HZ from the two without reading the kernel config. */

@@ -15,6 +15,7 @@
 
 #define FW_COMM_LEN 16
 #define FW_MAX_PORTS 8
+#define FW_MAX_NETNS 16
 
 /* Kernel TCP state numbers (include/net/tcp_states.h); stable UAPI-ish ABI. */
 #define FW_TCP_ESTABLISHED 1
@@ -56,6 +57,7 @@ struct fw_event {
 	__u8 flags;         /* FW_EVF_* */
 	__u8 _pad[7];
 	char comm[FW_COMM_LEN];
+	__u64 cgroup_id;    /* the socket's cgroup v2 (set when it was created); 0 unknown */
 };
 
 /* fw_scan_rec.kind */
@@ -88,6 +90,7 @@ struct fw_scan_rec {
 	__u32 uid;
 	__u32 fin_timeout_jiffies; /* the netns's tcp_fin_timeout in jiffies */
 	__u32 _pad2;
+	__u64 cgroup_id;      /* FULL: the socket's cgroup v2; TW: 0 (timewait sockets have none) */
 };
 
 /*
