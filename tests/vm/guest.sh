@@ -3,8 +3,10 @@
 # tests/vm/guest-init, FWVM_MODE=vm) or directly on the host (matrix.sh's
 # "host" entry, FWVM_MODE=host).
 # FWVM_OUT: where results go (in a guest: the writable 9p share, which
-# holds job.env from matrix.sh: FWVM_VARIANT FWVM_TESTS FW_ROOT FW_BUILD
-# FINWATCH FW_REQUIRE_E2E VM_TEST_TIMEOUT).
+# holds job.env from matrix.sh: FWVM_VARIANT FWVM_TESTS FWVM_BINS FW_ROOT
+# FW_BUILD FINWATCH FW_REQUIRE_E2E VM_TEST_TIMEOUT).
+# FWVM_TESTS: TEST (run with FINWATCH) or TEST@LABEL (with the binary
+# FWVM_BINS gives as LABEL=PATH).
 # Writes to FWVM_OUT: uname, boot_uptime, check.tsv (TEST RC NOTE rows of the
 # guest's own checks), results.tsv (TEST RC SECONDS rows), TEST.log, done.
 set -u
@@ -52,24 +54,33 @@ if [ "$mode" = vm ]; then
 fi
 
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t / 1000)); }
+declare -A bin=()
+for b in ${FWVM_BINS:-}; do bin[${b%%=*}]=${b#*=}; done
+failed_bins=()
 for t in $FWVM_TESTS; do
+	fw=$FINWATCH
+	if [[ "$t" == *@* ]]; then fw=${bin[${t#*@}]:?no binary for $t}; fi
 	console "$t: start"
 	start=$(now_ms)
-	timeout -k 10 "$VM_TEST_TIMEOUT" bash "tests/e2e/$t.sh" >"$out/$t.log" 2>&1 </dev/null
+	FINWATCH=$fw timeout -k 10 "$VM_TEST_TIMEOUT" bash "tests/e2e/${t%@*}.sh" >"$out/$t.log" 2>&1 </dev/null
 	rc=$?
 	[ "$rc" -ne 124 ] || echo "ERROR: $t did not finish within $VM_TEST_TIMEOUT s" >>"$out/$t.log"
 	ms=$(( $(now_ms) - start ))
 	secs=$(( (ms + 500) / 1000 ))
 	printf '%s\t%s\t%s\n' "$t" "$rc" "$secs" >>"$out/results.tsv"
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [[ " ${failed_bins[*]} " != *" $fw "* ]]; then failed_bins+=("$fw"); fi
 	sync
 	console "$t: exit $rc in ${ms} ms"
 done
 # A failure is explained once with finwatch's own verbose load (libbpf and
 # verifier messages), kept as finwatch-v.log beside the tests' logs.
-if cut -f2 "$out/results.tsv" | grep -qvxE '0|77'; then
-	console "a test failed: finwatch -v --duration 2s for the loader's messages"
-	timeout -k 5 120 "$FINWATCH" -v --duration 2s --interval 1s >"$out/finwatch-v.log" 2>&1 </dev/null
-	echo "exit $?" >>"$out/finwatch-v.log"
-fi
+for fw in "${failed_bins[@]}"; do
+	console "a test failed: $fw -v --duration 2s for the loader's messages"
+	{
+		echo "== $fw -v --duration 2s"
+		timeout -k 5 120 "$fw" -v --duration 2s --interval 1s 2>&1 </dev/null
+		echo "exit $?"
+	} >>"$out/finwatch-v.log"
+done
 echo ok >"$out/done"
 sync

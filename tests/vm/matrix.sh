@@ -27,7 +27,9 @@
 #
 # Output: one line per (kernel, variant, test), in tests/run.sh's format:
 #   vm   6.1/config/test_trace_lab          ok 41s
-# and per VM the kernel used, the guest's `uname -r`, boot and run times.
+# ("host/direct/TEST" for the host entry), and per VM the kernel package
+# used, the guest's `uname -r`, boot and run times; after a failure the
+# libbpf/verifier lines of one `finwatch -v` run in that guest.
 # Results also go to $FW_VM_OUT/results.tsv (kernel, variant, test, rc,
 # seconds, result), read by tests/run.sh; logs and serial consoles are under
 # $FW_VM_OUT (default $FW_BUILD/vm, FW_BUILD default build/).
@@ -39,10 +41,13 @@
 #   VM_VARIANTS    "config noconfig" (default) or one of them
 #   VM_ACCEL       auto (default), kvm or tcg
 #   VM_MEM, VM_SMP qemu memory (4G) and vCPUs (2)
-#   VM_TIMEOUT     deadline in seconds for one VM run (default 1200, 4800 with VM_TESTS=all)
+#   VM_TIMEOUT     deadline in seconds for one VM run (default 1200, 4800 with
+#                  VM_TESTS=all; times the number of binaries)
 #   VM_TEST_TIMEOUT deadline for one test inside the guest (900 s, as tests/run.sh)
 #   FINWATCH       finwatch binary to test (default $FW_BUILD/finwatch), e.g.
 #                  build/static/finwatch
+#   VM_FINWATCH_ALSO  more binaries, each running the same tests in the same
+#                  boots, named TEST@DIR (build/static/finwatch: test_reap@static)
 #   FW_VM_CACHE    download and unpack cache (/var/cache/finwatch-vm)
 #   FW_REQUIRE_E2E=1  (CI) no qemu or no kernel package is a failure, not a skip
 # Exit: 0 all passed (or skipped), 1 a failure, 77 nothing could run (why is printed).
@@ -82,7 +87,23 @@ esac
 for t in "${tests[@]}"; do
 	[ -f "$root/tests/e2e/$t.sh" ] || { echo "matrix.sh: no test tests/e2e/$t.sh" >&2; exit 2; }
 done
-if [ "$VM_TESTS" = all ]; then VM_TIMEOUT=${VM_TIMEOUT:-4800}; else VM_TIMEOUT=${VM_TIMEOUT:-1200}; fi
+# Binaries: FINWATCH (results named TEST), then each of VM_FINWATCH_ALSO
+# (TEST@LABEL, LABEL its directory's name). bins: LABEL=PATH words.
+bins=("=$FINWATCH")
+runs=("${tests[@]}")
+n=1
+for b in ${VM_FINWATCH_ALSO:-}; do
+	case "$b" in /*) ;; *) b=$PWD/$b ;; esac
+	[ -x "$b" ] || { echo "matrix.sh: VM_FINWATCH_ALSO: no executable $b" >&2; exit 2; }
+	n=$((n + 1))
+	label=$(basename "$(dirname "$b")")
+	[[ "$label" =~ ^[A-Za-z0-9_.-]+$ ]] && [ "$label" != build ] || label=bin$n
+	for x in "${bins[@]}"; do [ "${x%%=*}" != "$label" ] || label=bin$n; done
+	bins+=("$label=$b")
+	for t in "${tests[@]}"; do runs+=("$t@$label"); done
+done
+if [ "$VM_TESTS" = all ]; then per_bin=4800; else per_bin=1200; fi
+VM_TIMEOUT=${VM_TIMEOUT:-$((per_bin * ${#bins[@]}))}
 
 say() { echo "matrix: $*"; }
 warn() { echo "matrix: $*" >&2; }
@@ -101,6 +122,7 @@ mkdir -p "$OUT" || cannot_run "cannot create $OUT"
 RESULTS=$OUT/results.tsv
 : >"$RESULTS"
 passed=0 failed=0 skipped=0
+matrix_start=$(date +%s)
 
 # record KERNEL VARIANT TEST RC SECS [NOTE]: one result line and TSV row.
 record() {
@@ -145,12 +167,15 @@ need_vm_tools() {
 		return 1
 	fi
 	[ -x "$FINWATCH" ] || { vm_why="no finwatch binary at $FINWATCH (run make)"; return 1; }
+	local b
 	[ "$(id -u)" -eq 0 ] || { vm_why="needs root (the guest runs the tests as root from this host's root)"; return 1; }
 	# The guest sees this host's root, with tmpfs over these directories.
 	local d
 	for d in /tmp /var/tmp /run /var/log /root /var/spool; do
 		case "$root/" in "$d"/*) vm_why="the repository is under $d, which the guest covers with a tmpfs"; return 1 ;; esac
-		case "$FINWATCH" in "$d"/*) vm_why="FINWATCH is under $d, which the guest covers with a tmpfs"; return 1 ;; esac
+		for b in "${bins[@]}"; do
+			case "${b#*=}" in "$d"/*) vm_why="${b#*=} is under $d, which the guest covers with a tmpfs"; return 1 ;; esac
+		done
 		case "$CACHE/" in "$d"/*) vm_why="FW_VM_CACHE is under $d, which the guest covers with a tmpfs"; return 1 ;; esac
 	done
 	return 0
@@ -279,7 +304,8 @@ build_initrd() {
 	} >"$ird/fwvm.env"
 	{
 		printf 'FWVM_VARIANT=%q\n' "$variant"
-		printf 'FWVM_TESTS=%q\n' "${tests[*]}"
+		printf 'FWVM_TESTS=%q\n' "${runs[*]}"
+		printf 'FWVM_BINS=%q\n' "${bins[*]}"
 		printf 'FW_ROOT=%q\n' "$root"
 		printf 'FW_BUILD=%q\n' "$FW_BUILD"
 		printf 'FINWATCH=%q\n' "$FINWATCH"
@@ -317,7 +343,7 @@ boot() {
 	if [ "$accel" = kvm ]; then
 		# A KVM that cannot run this guest (e.g. a nested or PVM host) shows
 		# no init line: within 20 s the guest is retried under TCG.
-		( timeout -k 10 "$VM_TIMEOUT" "${cmd[@]}" </dev/null >"$dir/qemu.out" 2>&1; exit $? ) &
+		( timeout -k 10 "$VM_TIMEOUT" "${cmd[@]}" </dev/null >"$dir/qemu.out" 2>&1; exit $? ) 2>>"$dir/qemu.out" &
 		QEMU_PID=$!
 		local t=0
 		until grep -q 'fwvm-init: ' "$log" 2>/dev/null; do
@@ -337,7 +363,7 @@ boot() {
 		wait "$QEMU_PID"
 		rc=$?
 	else
-		( timeout -k 10 "$VM_TIMEOUT" "${cmd[@]}" </dev/null >"$dir/qemu.out" 2>&1; exit $? ) &
+		( timeout -k 10 "$VM_TIMEOUT" "${cmd[@]}" </dev/null >"$dir/qemu.out" 2>&1; exit $? ) 2>>"$dir/qemu.out" &
 		QEMU_PID=$!
 		wait "$QEMU_PID"
 		rc=$?
@@ -359,10 +385,10 @@ run_host() {
 	rm -rf "$dir"
 	mkdir -p "$dir/out"
 	say "host: kernel $(uname -r), tests run directly on this machine"
-	FWVM_MODE=host FWVM_OUT=$dir/out FWVM_TESTS="${tests[*]}" FW_ROOT=$root FW_BUILD=$FW_BUILD \
+	FWVM_MODE=host FWVM_OUT=$dir/out FWVM_TESTS="${runs[*]}" FWVM_BINS="${bins[*]}" FW_ROOT=$root FW_BUILD=$FW_BUILD \
 		FINWATCH=$FINWATCH VM_TEST_TIMEOUT=$VM_TEST_TIMEOUT bash "$here/guest.sh" >"$dir/guest.out" 2>&1
-	collect host host "$dir/out"
-	explain host/host "$dir/out"
+	collect host direct "$dir/out"
+	explain host/direct "$dir/out"
 }
 
 # explain LABEL RUNOUT: after a failure, the loader's own account of it
@@ -370,8 +396,11 @@ run_host() {
 explain() {
 	[ -s "$2/finwatch-v.log" ] || return 0
 	say "$1: finwatch -v says ($2/finwatch-v.log):"
-	grep -E 'libbpf: .*(fail|error|Error)|R[0-9]+ type=|^; |Kconfig|verifier|^finwatch:|^exit ' \
-		"$2/finwatch-v.log" | head -n 12 | cut -c1-240 | sed 's/^/    /'
+	# A verifier rejection: the source line of the refused instruction too.
+	awk '/^; / { src = $0; next }
+		/R[0-9]+ type=|invalid|expected=/ && src != "" { print src; src = "" }
+		/^== |libbpf: .*(fail|error|Error)|R[0-9]+ type=|Kconfig|^finwatch:|^exit / { print }' \
+		"$2/finwatch-v.log" | head -n 14 | cut -c1-240 | sed 's/^/    /'
 }
 
 # collect KERNEL VARIANT RUNOUT: a result line per test (missing ones fail).
@@ -388,7 +417,7 @@ collect() {
 			got[$t]=1
 		done <"$runout/results.tsv"
 	fi
-	for t in "${tests[@]}"; do
+	for t in "${runs[@]}"; do
 		[ -n "${got[$t]:-}" ] || record "$k" "$v" "$t" 1 0 "no result: ${why_missing:-the guest did not run it}"
 	done
 }
@@ -429,7 +458,7 @@ for k in "${kernels[@]}"; do
 		boot "$label" "$v" "$try"
 		brc=$?
 		if [ "$brc" = 2 ]; then
-			say "/dev/kvm did not boot $KVER within 20 s ($(grep -m1 -E 'error|Assertion' "$OUT/kvm-failed/qemu.out" 2>/dev/null || echo 'no init line; see $OUT/kvm-failed/')): using TCG"
+			say "/dev/kvm did not boot $KVER within 20 s ($(grep -m1 -E 'error|Assertion' "$OUT/kvm-failed/qemu.out" 2>/dev/null || echo "no init line; see $OUT/kvm-failed/")): using TCG"
 			[ "$accel" != auto ] || accel=tcg
 			try=tcg
 			boot "$label" "$v" "$try"
@@ -462,7 +491,7 @@ for k in "${kernels[@]}"; do
 	done
 done
 
-say "total: $passed passed, $failed failed, $skipped skipped (results: $RESULTS)"
+say "$(( $(date +%s) - matrix_start ))s; total: $passed passed, $failed failed, $skipped skipped (results: $RESULTS)"
 if [ "$failed" -gt 0 ]; then exit 1; fi
 if [ "$passed" -eq 0 ] && [ "$skipped" -gt 0 ]; then exit 77; fi
 exit 0
