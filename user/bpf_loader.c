@@ -73,6 +73,11 @@ int fw_open(const struct fw_config *cfg, const struct fw_kernel_support *ks,
 	/* Loaded only when attached: no program sits unused in the kernel. */
 	if (cfg->single_program)
 		bpf_program__set_autoload(skel->progs.fw_set_state_backup, false);
+	if (cfg->cmd == FW_CMD_DOCTOR) {
+		/* a one-shot report: scans only, no tracepoint */
+		bpf_program__set_autoload(skel->progs.fw_set_state, false);
+		bpf_program__set_autoload(skel->progs.fw_set_state_backup, false);
+	}
 	if (cfg->cmd == FW_CMD_TRACE) {
 		/* trace follows nothing: no scans, no holders */
 		bpf_program__set_autoload(skel->progs.fw_scan, false);

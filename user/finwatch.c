@@ -423,7 +423,10 @@ static void refresh_stats(struct app *a)
 /* Long walks stop now and then to apply queued events (see fw_scanner). */
 static void drain_events(void *ctx)
 {
-	ring_buffer__consume(((struct app *)ctx)->rb);
+	struct app *a = ctx;
+
+	if (a->rb)      /* doctor reads no events */
+		ring_buffer__consume(a->rb);
 }
 
 static void want_owner(struct app *a, __u64 cookie, __u32 ino)
@@ -516,7 +519,7 @@ static void scan_netns(struct app *a, __u32 inum, int full)
 	int err;
 
 	/* Exits queued before the walk must be applied first. */
-	ring_buffer__consume(a->rb);
+	drain_events(a);
 	c.start = mono_ns();
 	/* Follow-ups skip the TIME_WAIT sockets the last walk has seen; full
 	 * scans (discovery, reconciliation) look at every one. */
@@ -543,7 +546,7 @@ static void scan_netns(struct app *a, __u32 inum, int full)
 		return;
 	}
 	scan_begin_once(&c, NULL);
-	ring_buffer__consume(a->rb);
+	drain_events(a);
 	fw2_scan_end(a->tracker, mono_ns());
 }
 
@@ -748,13 +751,311 @@ static void note_degraded(struct app *a, const struct fw_kernel_support *ks)
 	}
 }
 
+/* Kernel features every command needs, then what runs with less. */
+static int kernel_ready(struct app *a, const struct fw_kernel_support *ks)
+{
+	char msg[512];
+
+	if (kernel_features_check(ks, msg, sizeof(msg))) {
+		report_error(a, msg);
+		return -1;
+	}
+	note_degraded(a, ks);
+	return 0;
+}
+
+/* open -> rodata -> load, then (unless a one-shot report) attach the
+ * tracepoint programs and the ring buffer reader. */
+static int app_load(struct app *a, const struct fw_kernel_support *ks, int attach)
+{
+	char msg[512];
+	int err;
+
+	err = fw_open(a->cfg, ks, &a->skel);
+	if (err) {
+		snprintf(msg, sizeof(msg), "opening the BPF object failed: %s", strerror(-err));
+		report_error(a, msg);
+		return -1;
+	}
+	if (fw_load(a->skel, msg, sizeof(msg))) {
+		report_error(a, msg);
+		return -1;
+	}
+	if (!attach)
+		return 0;
+	err = fw_attach(a->skel, a->cfg->single_program);
+	if (err) {
+		snprintf(msg, sizeof(msg), "attaching to tracepoint inet_sock_set_state failed: %s "
+			 "(kernel 5.12+ with BTF needed; rerun with -v)", strerror(-err));
+		report_error(a, msg);
+		return -1;
+	}
+	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), handle_event, a, NULL);
+	if (!a->rb) {
+		snprintf(msg, sizeof(msg), "creating the ring buffer reader failed: %s", strerror(errno));
+		report_error(a, msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The tracker and the iter/tcp scanner (watch and doctor). */
+static int tracker_setup(struct app *a, const struct fw_kernel_support *ks)
+{
+	struct fw2_callbacks cb = { .on_exit = on_exit_cb, .on_alert = on_alert_cb,
+				    .follow = follow_cb, .unfollow = unfollow_cb, .ctx = a };
+	char msg[512];
+	int err;
+
+	a->tracker = fw2_tracker_new(a->cfg, &cb, 0);
+	if (!a->tracker) {
+		report_error(a, "out of memory creating the tracker");
+		return -1;
+	}
+	/* Without iter/tcp there is nothing to scan with (said once by
+	 * note_degraded); without iter/task_file holders come from /proc. */
+	err = ks->have[FW_FEAT_ITER_TCP] == FW_FEAT_NO ? -EOPNOTSUPP
+		: scanner_init(&a->scanner, a->skel->progs.fw_scan,
+			       ks->have[FW_FEAT_ITER_TASK_FILE] == FW_FEAT_NO ? NULL : a->skel->progs.fw_owners);
+	if (err && err != -EOPNOTSUPP) {
+		snprintf(msg, sizeof(msg), "creating the iter/tcp scanner failed (%s): sockets "
+			 "stuck before start and timewait phases will not be followed; kernel "
+			 "5.9+ with BPF iterators needed (rerun with -v)", strerror(-err));
+		report_error(a, msg);
+	} else if (!err) {
+		a->scanner_ready = 1;
+		a->scanner.between = drain_events;
+		a->scanner.between_ctx = a;
+	}
+	return 0;
+}
+
+/* --reap-after and --on-alert (watch only). */
+static int actions_setup(struct app *a)
+{
+	const struct fw_config *cfg = a->cfg;
+	char msg[512];
+
+	if (cfg->reap_after_ns) {
+		char d[32];
+
+		if (!a->scanner_ready) {
+			report_error(a, "--reap-after needs the iter/tcp scanner, which failed to start");
+			return -1;
+		}
+		a->reaper = reaper_new(cfg);
+		if (!a->reaper) {
+			report_error(a, "out of memory creating the reaper");
+			return -1;
+		}
+		format_duration(d, sizeof(d), cfg->reap_after_ns);
+		fprintf(stderr, "finwatch: %s: %s FIN_WAIT_2 sockets older than %s (%s, %s, at most "
+			"%llu/s). Destroying a socket sends the peer an RST; the peer may lose data "
+			"it has not read. The holding process sees ECONNABORTED on its next call.\n",
+			cfg->reap_dry_run ? "REAP DRY RUN" : "REAPING ENABLED",
+			cfg->reap_dry_run ? "would destroy" : "destroying", d,
+			cfg->reap_kind == 1 ? "held only" : cfg->reap_kind == 2 ? "orphaned only" : "held and orphaned",
+			cfg->n_reap_peers ? "listed peers only" : "any peer",
+			(unsigned long long)cfg->reap_rate);
+	}
+	if (cfg->on_alert) {
+		/* At most 4 at once; 256 waiting before any is dropped. */
+		a->hooks = hook_new(cfg->on_alert, cfg->hook_timeout_ns, 4, 256);
+		if (!a->hooks) {
+			snprintf(msg, sizeof(msg), "--on-alert: invalid command (%s)", strerror(errno));
+			report_error(a, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Everything privileged is open: drop what the run does not need, then
+ * start the metrics server (threads start only after this). */
+static int drop_and_serve(struct app *a)
+{
+	char msg[512];
+	int err;
+
+	if (fw_drop_privileges(a->cfg)) {
+		report_error(a, "dropping capabilities after load failed; refusing to run with more "
+			     "privileges than needed");
+		return -1;
+	}
+	if (a->cfg->metrics_enabled) {
+		err = metrics_server_start(&a->cfg->metrics_addr, &a->metrics);
+		if (err) {
+			snprintf(msg, sizeof(msg), "--metrics: cannot listen (%s); pick a free port "
+				 "or address", strerror(-err));
+			report_error(a, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A marker so tests and pipelines know tracking is live. */
+static void print_start(struct app *a)
+{
+	json_record_begin(&a->jw, "start", mono_ns());
+	jw_string_field(&a->jw, "command", a->cfg->cmd == FW_CMD_WATCH ? "watch" : "trace");
+	if (a->tracker)
+		jw_uint_field(&a->jw, "discovered", fw2_counters(a->tracker)->discovered);
+	jw_end_object(&a->jw);
+	end_line(a);
+}
+
+/* watch and trace: poll until a signal or --duration, then detach, drain
+ * and print the final summary. Returns the exit code. */
+static int run_stream(struct app *a)
+{
+	const struct fw_config *cfg = a->cfg;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	a->t0_ns = mono_ns();
+	if (cfg->cmd == FW_CMD_TRACE && !cfg->json) {
+		trace_print_header(a->sink.mem);
+		emit(a);
+	}
+	if (cfg->cmd == FW_CMD_WATCH && a->scanner_ready && !cfg->no_discovery) {
+		scan_all(a);
+		fw2_tick(a->tracker, mono_ns());
+		if (!cfg->json) {
+			refresh_stats(a);
+			out_table_text(a->sink.mem, a->tracker, mono_ns(), cfg->top, &a->st);
+			emit(a);
+		}
+	}
+	if (cfg->json)
+		print_start(a);
+	if (run_loop(a))
+		return FW_EXIT_RUNTIME;
+	/* Detach first: the final drain then reads a queue that no longer
+	 * grows, and the counters below match what was read. */
+	bpf_link__destroy(a->skel->links.fw_set_state);
+	a->skel->links.fw_set_state = NULL;
+	bpf_link__destroy(a->skel->links.fw_set_state_backup);
+	a->skel->links.fw_set_state_backup = NULL;
+	a->draining = 1;
+	ring_buffer__consume(a->rb);
+	if (a->tracker)
+		fw2_tick(a->tracker, mono_ns());
+	/* The last record should arrive even through a slow reader. */
+	a->sink.final_wait_ms = 2000;
+	print_summary(a, 1);
+	if (a->tracker) {
+		publish_metrics(a, mono_ns());
+		write_metrics_file(a);
+	}
+	if (cfg->exit_on_alert && a->tracker && fw2_counters(a->tracker)->alerts_fired)
+		return FW_EXIT_ALERT;
+	return FW_EXIT_OK;
+}
+
+static int cmd_watch(struct app *a, const struct fw_kernel_support *ks)
+{
+	if (kernel_ready(a, ks) || app_load(a, ks, 1) || tracker_setup(a, ks) || actions_setup(a) ||
+	    drop_and_serve(a))
+		return FW_EXIT_RUNTIME;
+	return run_stream(a);
+}
+
+static int cmd_trace(struct app *a, const struct fw_kernel_support *ks)
+{
+	if (kernel_ready(a, ks) || app_load(a, ks, 1) || drop_and_serve(a))
+		return FW_EXIT_RUNTIME;
+	return run_stream(a);
+}
+
+/* A one-shot report: the iter programs and the feature probe only; no
+ * tracepoint, no ring buffer, no follow-ups, hooks or alerts. */
+static int cmd_doctor(struct app *a, const struct fw_kernel_support *ks)
+{
+	/* First, so a kernel finwatch cannot run on still gets its report. */
+	if (a->cfg->json)
+		kernel_features_json(ks, &a->jw, mono_ns());
+	else
+		kernel_features_print(ks, a->sink.mem);
+	emit(a);
+	if (kernel_ready(a, ks) || app_load(a, ks, 0) || tracker_setup(a, ks) || drop_and_serve(a))
+		return FW_EXIT_RUNTIME;
+	if (!a->scanner_ready)
+		return FW_EXIT_RUNTIME;
+	scan_all(a);
+	/* A one-shot report: plain blocking stdout is right here. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	jw_init(&a->jw, stdout);
+	return doctor_run(a->cfg, &a->scanner, a->tracker, &a->jw, mono_ns()) ? FW_EXIT_RUNTIME
+									     : FW_EXIT_OK;
+}
+
+/* One function per command (bpftool's commands[]), indexed by enum fw_cmd. */
+static int (*const commands[])(struct app *a, const struct fw_kernel_support *ks) = {
+	[FW_CMD_WATCH] = cmd_watch,
+	[FW_CMD_TRACE] = cmd_trace,
+	[FW_CMD_DOCTOR] = cmd_doctor,
+};
+
+/* Output, sink and syslog: what every command writes through. */
+static int app_open(struct app *a)
+{
+	const struct fw_config *cfg = a->cfg;
+
+	setup_json_records();
+	if (cfg->output) {
+		a->out = open_output(cfg->output);
+		if (!a->out) {
+			fprintf(stderr, "finwatch: cannot open --output %s: %s\n", cfg->output, strerror(errno));
+			return -1;
+		}
+	}
+	if (sink_open(&a->sink, a->out ? fileno(a->out) : STDOUT_FILENO)) {
+		fprintf(stderr, "finwatch: out of memory\n");
+		return -1;
+	}
+	jw_init(&a->jw, a->sink.mem);
+	if (cfg->syslog)
+		openlog("finwatch", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	return 0;
+}
+
+/* The one cleanup: every exit after app_open comes through here. */
+static void app_close(struct app *a)
+{
+	const struct fw_config *cfg = a->cfg;
+
+	if (a->hooks) {
+		/* Alerts resolved at exit still reach the hook, briefly. */
+		hook_free(a->hooks, cfg->hook_timeout_ns < 2 * NS_PER_SEC ? cfg->hook_timeout_ns : 2 * NS_PER_SEC);
+	}
+	metrics_server_stop(a->metrics);
+	reaper_free(a->reaper);
+	sb_free(&a->metrics_text);
+	sb_free(&a->scratch);
+	free(a->owners);
+	if (a->scanner_ready)
+		scanner_free(&a->scanner);
+	fw2_tracker_free(a->tracker);
+	ring_buffer__free(a->rb);
+	finwatch_bpf__destroy(a->skel);
+	sink_close(&a->sink);
+	if (a->out)
+		fclose(a->out);
+	if (cfg->syslog)
+		closelog();
+}
+
 int main(int argc, char **argv)
 {
 	struct fw_config cfg;
 	struct app a = { .cfg = &cfg };
 	struct fw_kernel_support ks;
 	char msg[512];
-	int err, ret = FW_EXIT_RUNTIME;
+	int err, ret;
 
 	err = cli_parse(argc, argv, &cfg, msg, sizeof(msg));
 	if (err == 1 || err == 2) {
@@ -768,224 +1069,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "finwatch: %s (see finwatch --help)\n", msg);
 		return FW_EXIT_USAGE;
 	}
-	setup_json_records();
-	if (cfg.output) {
-		a.out = open_output(cfg.output);
-		if (!a.out) {
-			fprintf(stderr, "finwatch: cannot open --output %s: %s\n", cfg.output, strerror(errno));
-			return FW_EXIT_RUNTIME;
-		}
-	}
-	if (sink_open(&a.sink, a.out ? fileno(a.out) : STDOUT_FILENO)) {
-		fprintf(stderr, "finwatch: out of memory\n");
+	if (app_open(&a)) {
+		app_close(&a);
 		return FW_EXIT_RUNTIME;
 	}
-	jw_init(&a.jw, a.sink.mem);
-	if (cfg.syslog)
-		openlog("finwatch", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-
 	if (fw_preflight(msg, sizeof(msg))) {
 		report_error(&a, msg);
-		return FW_EXIT_RUNTIME;
+		ret = FW_EXIT_RUNTIME;
+	} else {
+		fw_setup_libbpf_log(cfg.verbose);
+		kernel_probe(&ks);
+		ret = commands[cfg.cmd](&a, &ks);
 	}
-	fw_setup_libbpf_log(cfg.verbose);
-
-	kernel_probe(&ks);
-	if (cfg.cmd == FW_CMD_DOCTOR) {
-		/* First, so a kernel finwatch cannot run on still gets its report. */
-		if (cfg.json)
-			kernel_features_json(&ks, &a.jw, mono_ns());
-		else
-			kernel_features_print(&ks, a.sink.mem);
-		emit(&a);
-	}
-	if (kernel_features_check(&ks, msg, sizeof(msg))) {
-		report_error(&a, msg);
-		goto cleanup;
-	}
-	note_degraded(&a, &ks);
-
-	err = fw_open(&cfg, &ks, &a.skel);
-	if (err) {
-		snprintf(msg, sizeof(msg), "opening the BPF object failed: %s", strerror(-err));
-		report_error(&a, msg);
-		return FW_EXIT_RUNTIME;
-	}
-	if (fw_load(a.skel, msg, sizeof(msg))) {
-		report_error(&a, msg);
-		goto cleanup;
-	}
-	err = fw_attach(a.skel, cfg.single_program);
-	if (err) {
-		snprintf(msg, sizeof(msg), "attaching to tracepoint inet_sock_set_state failed: %s "
-			 "(kernel 5.12+ with BTF needed; rerun with -v)", strerror(-err));
-		report_error(&a, msg);
-		goto cleanup;
-	}
-	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.events), handle_event, &a, NULL);
-	if (!a.rb) {
-		snprintf(msg, sizeof(msg), "creating the ring buffer reader failed: %s", strerror(errno));
-		report_error(&a, msg);
-		goto cleanup;
-	}
-	if (cfg.cmd == FW_CMD_WATCH || cfg.cmd == FW_CMD_DOCTOR) {
-		struct fw2_callbacks cb = { .on_exit = on_exit_cb, .on_alert = on_alert_cb,
-					    .follow = follow_cb, .unfollow = unfollow_cb, .ctx = &a };
-
-		a.tracker = fw2_tracker_new(&cfg, &cb, 0);
-		if (!a.tracker) {
-			report_error(&a, "out of memory creating the tracker");
-			goto cleanup;
-		}
-		/* Without iter/tcp there is nothing to scan with (said once by
-		 * note_degraded); without iter/task_file holders come from /proc. */
-		err = ks.have[FW_FEAT_ITER_TCP] == FW_FEAT_NO ? -EOPNOTSUPP
-			: scanner_init(&a.scanner, a.skel->progs.fw_scan,
-				       ks.have[FW_FEAT_ITER_TASK_FILE] == FW_FEAT_NO ? NULL : a.skel->progs.fw_owners);
-		if (err && err != -EOPNOTSUPP) {
-			snprintf(msg, sizeof(msg), "creating the iter/tcp scanner failed (%s): sockets "
-				 "stuck before start and timewait phases will not be followed; kernel "
-				 "5.9+ with BPF iterators needed (rerun with -v)", strerror(-err));
-			report_error(&a, msg);
-		} else if (!err) {
-			a.scanner_ready = 1;
-			a.scanner.between = drain_events;
-			a.scanner.between_ctx = &a;
-		}
-		if (cfg.reap_after_ns) {
-			char d[32];
-
-			if (!a.scanner_ready) {
-				report_error(&a, "--reap-after needs the iter/tcp scanner, which failed to start");
-				goto cleanup;
-			}
-			a.reaper = reaper_new(&cfg);
-			if (!a.reaper) {
-				report_error(&a, "out of memory creating the reaper");
-				goto cleanup;
-			}
-			format_duration(d, sizeof(d), cfg.reap_after_ns);
-			fprintf(stderr, "finwatch: %s: %s FIN_WAIT_2 sockets older than %s (%s, %s, at most "
-				"%llu/s). Destroying a socket sends the peer an RST; the peer may lose data "
-				"it has not read. The holding process sees ECONNABORTED on its next call.\n",
-				cfg.reap_dry_run ? "REAP DRY RUN" : "REAPING ENABLED",
-				cfg.reap_dry_run ? "would destroy" : "destroying", d,
-				cfg.reap_kind == 1 ? "held only" : cfg.reap_kind == 2 ? "orphaned only" : "held and orphaned",
-				cfg.n_reap_peers ? "listed peers only" : "any peer",
-				(unsigned long long)cfg.reap_rate);
-		}
-		if (cfg.on_alert) {
-			/* At most 4 at once; 256 waiting before any is dropped. */
-			a.hooks = hook_new(cfg.on_alert, cfg.hook_timeout_ns, 4, 256);
-			if (!a.hooks) {
-				snprintf(msg, sizeof(msg), "--on-alert: invalid command (%s)", strerror(errno));
-				report_error(&a, msg);
-				goto cleanup;
-			}
-		}
-	}
-
-	/* Everything privileged is open; threads start only after this. */
-	err = fw_drop_privileges(&cfg);
-	if (err) {
-		report_error(&a, "dropping capabilities after load failed; refusing to run with more "
-			     "privileges than needed");
-		goto cleanup;
-	}
-	if (cfg.metrics_enabled) {
-		err = metrics_server_start(&cfg.metrics_addr, &a.metrics);
-		if (err) {
-			snprintf(msg, sizeof(msg), "--metrics: cannot listen (%s); pick a free port "
-				 "or address", strerror(-err));
-			report_error(&a, msg);
-			goto cleanup;
-		}
-	}
-
-	if (cfg.cmd == FW_CMD_DOCTOR) {
-		if (!a.scanner_ready)
-			goto cleanup;
-		/* Only the report: no follow-ups, no hooks, no alerts. */
-		scan_all(&a);
-		/* A one-shot report: plain blocking stdout is right here. */
-		setvbuf(stdout, NULL, _IOLBF, 0);
-		jw_init(&a.jw, stdout);
-		err = doctor_run(&cfg, &a.scanner, a.tracker, &a.jw, mono_ns());
-		ret = err ? FW_EXIT_RUNTIME : FW_EXIT_OK;
-		goto cleanup;
-	}
-
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGUSR1, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	a.t0_ns = mono_ns();
-	if (cfg.cmd == FW_CMD_TRACE && !cfg.json) {
-		trace_print_header(a.sink.mem);
-		emit(&a);
-	}
-	if (cfg.cmd == FW_CMD_WATCH && a.scanner_ready && !cfg.no_discovery) {
-		scan_all(&a);
-		fw2_tick(a.tracker, mono_ns());
-		if (!cfg.json) {
-			refresh_stats(&a);
-			out_table_text(a.sink.mem, a.tracker, mono_ns(), cfg.top, &a.st);
-			emit(&a);
-		}
-	}
-	if (cfg.json) {
-		/* A marker so tests and pipelines know tracking is live. */
-		json_record_begin(&a.jw, "start", mono_ns());
-		jw_string_field(&a.jw, "command", cfg.cmd == FW_CMD_WATCH ? "watch" : "trace");
-		if (a.tracker)
-			jw_uint_field(&a.jw, "discovered", fw2_counters(a.tracker)->discovered);
-		jw_end_object(&a.jw);
-		end_line(&a);
-	}
-
-	if (run_loop(&a))
-		goto cleanup;
-	/* Detach first: the final drain then reads a queue that no longer
-	 * grows, and the counters below match what was read. */
-	bpf_link__destroy(a.skel->links.fw_set_state);
-	a.skel->links.fw_set_state = NULL;
-	bpf_link__destroy(a.skel->links.fw_set_state_backup);
-	a.skel->links.fw_set_state_backup = NULL;
-	a.draining = 1;
-	ring_buffer__consume(a.rb);
-	if (a.tracker)
-		fw2_tick(a.tracker, mono_ns());
-	/* The last record should arrive even through a slow reader. */
-	a.sink.final_wait_ms = 2000;
-	print_summary(&a, 1);
-	if (a.tracker) {
-		publish_metrics(&a, mono_ns());
-		write_metrics_file(&a);
-	}
-	ret = FW_EXIT_OK;
-	if (cfg.exit_on_alert && a.tracker && fw2_counters(a.tracker)->alerts_fired)
-		ret = FW_EXIT_ALERT;
-
-cleanup:
-	if (a.hooks) {
-		/* Alerts resolved at exit still reach the hook, briefly. */
-		hook_free(a.hooks, cfg.hook_timeout_ns < 2 * NS_PER_SEC ? cfg.hook_timeout_ns : 2 * NS_PER_SEC);
-	}
-	metrics_server_stop(a.metrics);
-	reaper_free(a.reaper);
-	sb_free(&a.metrics_text);
-	sb_free(&a.scratch);
-	free(a.owners);
-	if (a.scanner_ready)
-		scanner_free(&a.scanner);
-	fw2_tracker_free(a.tracker);
-	ring_buffer__free(a.rb);
-	finwatch_bpf__destroy(a.skel);
-	sink_close(&a.sink);
-	if (a.out)
-		fclose(a.out);
-	if (cfg.syslog)
-		closelog();
+	app_close(&a);
 	return ret;
 }
