@@ -107,9 +107,7 @@ static void report_error(struct app *a, const char *what)
 {
 	fprintf(stderr, "finwatch: %s\n", what);
 	if (a->cfg->json) {
-		json_record_begin(&a->jw, "error", mono_ns());
-		jw_string_field(&a->jw, "error", what);
-		jw_end_object(&a->jw);
+		out_error_json(&a->jw, what, mono_ns());
 		end_line(a);
 	}
 }
@@ -307,46 +305,22 @@ static void refresh_stats(struct app *a);
 static void on_reaped(void *ctx, const struct fw2_candidate *c, const char *result, int err)
 {
 	struct app *a = ctx;
-	char peer[80], sa[48], da[48], comm[FW_COMM_LEN + 1] = "-";
 
-	fw2_peer_str(c->peer, peer, sizeof(peer));
-	format_addr(c->family, c->saddr, sa, sizeof(sa));
-	format_addr(c->family, c->daddr, da, sizeof(da));
-	if (c->pid)
-		text_comm(comm, sizeof(comm), c->comm);
 	if (a->cfg->json) {
-		json_record_begin(&a->jw, "reaped", mono_ns());
-		jw_string_field(&a->jw, "peer", peer);
-		jw_uint_field(&a->jw, "netns", c->netns);
-		json_socket_fields(&a->jw, c->family, c->saddr, c->sport, c->daddr, c->dport);
-		jw_uint_field(&a->jw, "cookie", c->cookie);
-		jw_double_field(&a->jw, "age_s", (double)c->age_ns / 1e9);
-		jw_string_field(&a->jw, "kind", c->orphaned ? "orphaned" : "held");
-		jw_bool_field(&a->jw, "timewait", c->timewait);
-		if (c->pid) {
-			jw_uint_field(&a->jw, "pid", c->pid);
-			json_comm_field(&a->jw, "comm", c->comm);
-		} else {
-			jw_null_field(&a->jw, "pid");
-			jw_null_field(&a->jw, "comm");
-		}
-		jw_string_field(&a->jw, "result", result);
-		if (err)
-			jw_string_field(&a->jw, "error", strerror(-err));
-		jw_end_object(&a->jw);
+		out_reaped_json(&a->jw, c, result, err, mono_ns());
 		end_line(a);
 	} else {
-		fprintf(a->sink.mem,
-			"REAPED%s %s:%u -> %s:%u peer=%s netns=%u age=%.1fs kind=%s holder=%s[%u] result=%s%s%s\n",
-		       strcmp(result, "dry_run") ? "" : " (dry run, not destroyed)",
-		       sa, c->sport, da, c->dport, peer, c->netns, (double)c->age_ns / 1e9,
-		       c->orphaned ? "orphaned" : "held", comm, c->pid, result, err ? ": " : "",
-		       err ? strerror(-err) : "");
+		out_reaped_text(a->sink.mem, c, result, err);
 		emit(a);
 	}
-	if (a->cfg->syslog)
+	if (a->cfg->syslog) {
+		char sa[48], da[48];
+
+		format_addr(c->family, c->saddr, sa, sizeof(sa));
+		format_addr(c->family, c->daddr, da, sizeof(da));
 		syslog(LOG_WARNING, "reaped %s:%u -> %s:%u age=%.1fs kind=%s pid=%u result=%s", sa, c->sport,
 		       da, c->dport, (double)c->age_ns / 1e9, c->orphaned ? "orphaned" : "held", c->pid, result);
+	}
 }
 
 static void hook_report(void *ctx, const char *msg)
@@ -581,15 +555,10 @@ static void reconcile(struct app *a)
 	if (!found && !missing)
 		return;
 	if (a->cfg->json) {
-		json_record_begin(&a->jw, "reconcile", mono_ns());
-		jw_uint_field(&a->jw, "found", found);
-		jw_uint_field(&a->jw, "missing", missing);
-		jw_end_object(&a->jw);
+		out_reconcile_json(&a->jw, found, missing, mono_ns());
 		end_line(a);
 	} else {
-		fprintf(a->sink.mem, "RECONCILE: a full scan found %llu FIN_WAIT_2 socket(s) no event "
-			"announced and %llu tracked socket(s) already gone (events were missed; see "
-			"lost/skipped)\n", (unsigned long long)found, (unsigned long long)missing);
+		out_reconcile_text(a->sink.mem, found, missing);
 		emit(a);
 	}
 }
@@ -619,10 +588,7 @@ static void print_summary(struct app *a, int final)
 			emit(a);
 		}
 	} else if (a->cfg->json && final) {
-		json_record_begin(&a->jw, "summary", now);
-		jw_bool_field(&a->jw, "final", 1);
-		out_counters_json(&a->jw, &a->st);
-		jw_end_object(&a->jw);
+		out_trace_summary_json(&a->jw, &a->st, now);
 		end_line(a);
 	}
 	if (!final)
@@ -894,17 +860,6 @@ static int drop_and_serve(struct app *a)
 	return 0;
 }
 
-/* A marker so tests and pipelines know tracking is live. */
-static void print_start(struct app *a)
-{
-	json_record_begin(&a->jw, "start", mono_ns());
-	jw_string_field(&a->jw, "command", a->cfg->cmd == FW_CMD_WATCH ? "watch" : "trace");
-	if (a->tracker)
-		jw_uint_field(&a->jw, "discovered", fw2_counters(a->tracker)->discovered);
-	jw_end_object(&a->jw);
-	end_line(a);
-}
-
 /* watch and trace: poll until a signal or --duration, then detach, drain
  * and print the final summary. Returns the exit code. */
 static int run_stream(struct app *a)
@@ -930,8 +885,11 @@ static int run_stream(struct app *a)
 			emit(a);
 		}
 	}
-	if (cfg->json)
-		print_start(a);
+	if (cfg->json) {
+		/* A marker so tests and pipelines know tracking is live. */
+		out_start_json(&a->jw, cfg->cmd == FW_CMD_WATCH ? "watch" : "trace", a->tracker, mono_ns());
+		end_line(a);
+	}
 	if (run_loop(a))
 		return FW_EXIT_RUNTIME;
 	/* Detach first: the final drain then reads a queue that no longer

@@ -300,3 +300,85 @@ void out_histograms_text(FILE *out, const struct fw2_tracker *t, int top)
 		}
 	}
 }
+
+void out_reaped_json(struct json_writer *jw, const struct fw2_candidate *c, const char *result, int err,
+		     __u64 ts_ns)
+{
+	char peer[80];
+
+	json_record_begin(jw, "reaped", ts_ns);
+	jw_string_field(jw, "peer", fw2_peer_str(c->peer, peer, sizeof(peer)));
+	jw_uint_field(jw, "netns", c->netns);
+	json_socket_fields(jw, c->family, c->saddr, c->sport, c->daddr, c->dport);
+	jw_uint_field(jw, "cookie", c->cookie);
+	jw_double_field(jw, "age_s", (double)c->age_ns / 1e9);
+	jw_string_field(jw, "kind", c->orphaned ? "orphaned" : "held");
+	jw_bool_field(jw, "timewait", c->timewait);
+	if (c->pid) {
+		jw_uint_field(jw, "pid", c->pid);
+		json_comm_field(jw, "comm", c->comm);
+	} else {
+		jw_null_field(jw, "pid");
+		jw_null_field(jw, "comm");
+	}
+	jw_string_field(jw, "result", result);
+	if (err)
+		jw_string_field(jw, "error", strerror(-err));
+	jw_end_object(jw);
+}
+
+void out_reaped_text(FILE *out, const struct fw2_candidate *c, const char *result, int err)
+{
+	char peer[80], sa[48], da[48], comm[FW_COMM_LEN + 1] = "-";
+
+	fw2_peer_str(c->peer, peer, sizeof(peer));
+	format_addr(c->family, c->saddr, sa, sizeof(sa));
+	format_addr(c->family, c->daddr, da, sizeof(da));
+	if (c->pid)
+		text_comm(comm, sizeof(comm), c->comm);
+	fprintf(out, "REAPED%s %s:%u -> %s:%u peer=%s netns=%u age=%.1fs kind=%s holder=%s[%u] result=%s%s%s\n",
+		strcmp(result, "dry_run") ? "" : " (dry run, not destroyed)",
+		sa, c->sport, da, c->dport, peer, c->netns, (double)c->age_ns / 1e9,
+		c->orphaned ? "orphaned" : "held", comm, c->pid, result, err ? ": " : "",
+		err ? strerror(-err) : "");
+}
+
+void out_reconcile_json(struct json_writer *jw, __u64 found, __u64 missing, __u64 ts_ns)
+{
+	json_record_begin(jw, "reconcile", ts_ns);
+	jw_uint_field(jw, "found", found);
+	jw_uint_field(jw, "missing", missing);
+	jw_end_object(jw);
+}
+
+void out_reconcile_text(FILE *out, __u64 found, __u64 missing)
+{
+	fprintf(out, "RECONCILE: a full scan found %llu FIN_WAIT_2 socket(s) no event "
+		"announced and %llu tracked socket(s) already gone (events were missed; see "
+		"lost/skipped)\n", (unsigned long long)found, (unsigned long long)missing);
+}
+
+void out_start_json(struct json_writer *jw, const char *command, const struct fw2_tracker *t,
+		    __u64 ts_ns)
+{
+	json_record_begin(jw, "start", ts_ns);
+	jw_string_field(jw, "command", command);
+	if (t)
+		jw_uint_field(jw, "discovered", fw2_counters(t)->discovered);
+	jw_end_object(jw);
+}
+
+void out_trace_summary_json(struct json_writer *jw, const struct fw_run_stats *st, __u64 ts_ns)
+{
+	json_record_begin(jw, "summary", ts_ns);
+	jw_bool_field(jw, "final", 1);
+	out_counters_json(jw, st);
+	jw_end_object(jw);
+}
+
+void out_error_json(struct json_writer *jw, const char *what, __u64 ts_ns)
+{
+	json_record_begin(jw, "error", ts_ns);
+	jw_string_field(jw, "error", what);
+	jw_end_object(jw);
+}

@@ -46,4 +46,20 @@ void out_table_text(FILE *out, const struct fw2_tracker *t, __u64 now_ns, int to
 /* Log2 lifetime histograms of the top peers, bcc style. */
 void out_histograms_text(FILE *out, const struct fw2_tracker *t, int top);
 
+/* One reap attempt. result: "ok", "dry_run", "gone", "stale", "failed"
+ * (err: -errno, or 0). */
+void out_reaped_json(struct json_writer *jw, const struct fw2_candidate *c, const char *result, int err,
+		     __u64 ts_ns);
+void out_reaped_text(FILE *out, const struct fw2_candidate *c, const char *result, int err);
+/* A periodic full rescan that corrected the tracker. */
+void out_reconcile_json(struct json_writer *jw, __u64 found, __u64 missing, __u64 ts_ns);
+void out_reconcile_text(FILE *out, __u64 found, __u64 missing);
+/* Tracking is live; discovered is left out when t is NULL (trace). */
+void out_start_json(struct json_writer *jw, const char *command, const struct fw2_tracker *t,
+		    __u64 ts_ns);
+/* trace's final summary: the counters only. */
+void out_trace_summary_json(struct json_writer *jw, const struct fw_run_stats *st, __u64 ts_ns);
+/* A runtime error or warning (bpftool's convention in JSON mode). */
+void out_error_json(struct json_writer *jw, const char *what, __u64 ts_ns);
+
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Watch-mode records (exits, alerts, summaries, tables, histograms), text
  * and JSON, pinned byte for byte from a tracker fed synthetic events. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -136,11 +137,58 @@ static void test_summaries(void **state)
 	fw2_tracker_free(t);
 }
 
+static void test_reap_start_error_records(void **state)
+{
+	struct fw2_tracker *t = scenario();
+	const struct fw2_peer *peers[4];
+	struct fw2_candidate c = { .cookie = 9, .age_ns = 61500000000ULL, .netns = 4026531840u,
+				   .family = FW_AF_INET, .sport = 40009, .dport = 443,
+				   .saddr = { 10, 0, 0, 1 }, .daddr = { 192, 0, 2, 7 }, .pid = 1234,
+				   .comm = "front\nend" };
+	struct json_writer jw;
+
+	free(cap_text(&exits_json));
+	free(cap_text(&alerts_json));
+	free(cap_text(&alerts_text));
+	assert_int_equal(fw2_top_peers(t, peers, 4, 0), 1);
+	c.peer = peers[0];
+	assert_output("reaped json",
+	"{\"type\":\"reaped\",\"ts_ns\":150000000000,\"time\":\"2023-11-14T22:15:50.000Z\",\"host\":\"testhost\",\"peer\":\"192.0.2.7\",\"netns\":4026531840,\"family\":4,\"saddr\":\"10.0.0.1\",\"sport\":40009,\"daddr\":\"192.0.2.7\",\"dport\":443,\"cookie\":9,\"age_s\":61.500,\"kind\":\"held\",\"timewait\":false,\"pid\":1234,\"comm\":\"front\\nend\",\"result\":\"ok\"}\n",
+		(jw_init(&jw, out), out_reaped_json(&jw, &c, "ok", 0, 150 * S), jw_end_line(&jw)));
+	assert_output("reaped text",
+	"REAPED (dry run, not destroyed) 10.0.0.1:40009 -> 192.0.2.7:443 peer=192.0.2.7 netns=4026531840 age=61.5s kind=held holder=front?end[1234] result=dry_run\n", out_reaped_text(out, &c, "dry_run", 0));
+	c.pid = 0;
+	c.orphaned = c.timewait = 1;
+	assert_output("reap failed json",
+	"{\"type\":\"reaped\",\"ts_ns\":150000000000,\"time\":\"2023-11-14T22:15:50.000Z\",\"host\":\"testhost\",\"peer\":\"192.0.2.7\",\"netns\":4026531840,\"family\":4,\"saddr\":\"10.0.0.1\",\"sport\":40009,\"daddr\":\"192.0.2.7\",\"dport\":443,\"cookie\":9,\"age_s\":61.500,\"kind\":\"orphaned\",\"timewait\":true,\"pid\":null,\"comm\":null,\"result\":\"failed\",\"error\":\"Operation not permitted\"}\n",
+		(jw_init(&jw, out), out_reaped_json(&jw, &c, "failed", -EPERM, 150 * S), jw_end_line(&jw)));
+	assert_output("reap failed text",
+	"REAPED 10.0.0.1:40009 -> 192.0.2.7:443 peer=192.0.2.7 netns=4026531840 age=61.5s kind=orphaned holder=-[0] result=failed: Operation not permitted\n", out_reaped_text(out, &c, "failed", -EPERM));
+	assert_output("reconcile json",
+	"{\"type\":\"reconcile\",\"ts_ns\":151000000000,\"time\":\"2023-11-14T22:15:51.000Z\",\"host\":\"testhost\",\"found\":3,\"missing\":1}\n",
+		(jw_init(&jw, out), out_reconcile_json(&jw, 3, 1, 151 * S), jw_end_line(&jw)));
+	assert_output("reconcile text",
+	"RECONCILE: a full scan found 3 FIN_WAIT_2 socket(s) no event announced and 1 tracked socket(s) already gone (events were missed; see lost/skipped)\n", out_reconcile_text(out, 3, 1));
+	assert_output("start json",
+	"{\"type\":\"start\",\"ts_ns\":152000000000,\"time\":\"2023-11-14T22:15:52.000Z\",\"host\":\"testhost\",\"command\":\"watch\",\"discovered\":0}\n"
+	"{\"type\":\"start\",\"ts_ns\":152000000000,\"time\":\"2023-11-14T22:15:52.000Z\",\"host\":\"testhost\",\"command\":\"trace\"}\n",
+		(jw_init(&jw, out), out_start_json(&jw, "watch", t, 152 * S), jw_end_line(&jw),
+		 out_start_json(&jw, "trace", NULL, 152 * S), jw_end_line(&jw)));
+	assert_output("trace summary json",
+	"{\"type\":\"summary\",\"ts_ns\":153000000000,\"time\":\"2023-11-14T22:15:53.000Z\",\"host\":\"testhost\",\"final\":true,\"transitions\":11,\"events\":10,\"received\":9,\"lost\":1,\"recursion_misses\":2,\"recursion_misses_backup\":3,\"storage_failures\":4,\"handoff_map_full\":5,\"malformed\":6,\"print_errors\":7,\"cpu_s\":1.500,\"scan_cpu_s\":0.250,\"rss_bytes\":4096000}\n",
+		(jw_init(&jw, out), out_trace_summary_json(&jw, &stats, 153 * S), jw_end_line(&jw)));
+	assert_output("error json",
+	"{\"type\":\"error\",\"ts_ns\":154000000000,\"time\":\"2023-11-14T22:15:54.000Z\",\"host\":\"testhost\",\"error\":\"reaping \\\"stopped\\\"\"}\n",
+		(jw_init(&jw, out), out_error_json(&jw, "reaping \"stopped\"", 154 * S), jw_end_line(&jw)));
+	fw2_tracker_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_and_alert_records),
 		cmocka_unit_test(test_summaries),
+		cmocka_unit_test(test_reap_start_error_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
