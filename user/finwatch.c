@@ -21,7 +21,6 @@
 #include "event.h"
 #include "fw2_tracker.h"
 #include "hooks.h"
-#include "kernel_hz.h"
 #include "kernel_probe.h"
 #include "json_writer.h"
 #include "metrics.h"
@@ -30,17 +29,15 @@
 #include "doctor.h"
 #include "reaper.h"
 #include "scan.h"
+#include "scan_driver.h"
 #include "sink.h"
 #include "sock_owner.h"
 #include "trace_fmt.h"
 #include "watch_out.h"
 #include "finwatch.skel.h"
 
-/* Follow-up scans at most this many --scan-interval apart (8 s by default). */
-#define FOLLOW_MAX_INTERVALS 16
 #define POLL_MS 100
 #define TICK_NS (250 * NS_PER_MS)
-#define MAX_PENDING_NS 64
 
 static volatile sig_atomic_t exiting, want_hist, want_reopen;
 
@@ -62,7 +59,7 @@ struct app {
 	struct fw2_tracker *tracker;
 	struct fw_scanner scanner;
 	int scanner_ready;
-	int scan_error_reported;
+	struct scan_driver scans;     /* what to walk when (scan_driver.c) */
 	__u64 t0_ns;
 	struct fw_run_stats st;
 	FILE *out;                    /* --output file, or NULL for stdout */
@@ -73,10 +70,6 @@ struct app {
 	struct hook_runner *hooks;
 	struct strbuf scratch;        /* JSON of one alert for hooks/syslog */
 	struct reaper *reaper;
-	int owners_wanted;            /* a scan found held sockets without a process */
-	struct sock_owner_req *owners; /* ... listed for the /proc walk (no kernel walk) */
-	int n_owners, cap_owners;
-	__u32 hz;                     /* the kernel's HZ, 0 until a scan tells */
 };
 
 static __u64 mono_ns(void)
@@ -403,156 +396,91 @@ static void drain_events(void *ctx)
 		ring_buffer__consume(a->rb);
 }
 
-static void want_owner(struct app *a, __u64 cookie, __u32 ino)
-{
-	a->owners_wanted = 1;
-	if (a->scanner.owners_link)
-		return;         /* the kernel walk matches by cookie: no list */
-	if (a->n_owners == a->cap_owners) {
-		int cap = a->cap_owners ? a->cap_owners * 2 : 256;
-		struct sock_owner_req *n = realloc(a->owners, (size_t)cap * sizeof(*n));
+/* ---- the scan driver's view of the kernel (struct scan_ops) ---- */
 
-		if (!n)
-			return;
-		a->owners = n;
-		a->cap_owners = cap;
-	}
-	a->owners[a->n_owners++] = (struct sock_owner_req){ .cookie = cookie, .ino = ino };
-}
-
-static void on_owner_rec(void *ctx, const struct fw_owner_rec *r)
+static int ops_scan(void *ctx, __u32 inum, __u64 tw_cutoff_expiry, scan_rec_fn fn, void *fn_ctx,
+		    int *fin_timeout_s)
 {
 	struct app *a = ctx;
 
-	if (fw2_needs_proc(a->tracker, r->cookie))
-		fw2_set_proc(a->tracker, r->cookie, r->tgid, r->comm);
+	a->skel->bss->tw_cutoff_expiry = tw_cutoff_expiry;
+	return scanner_scan(&a->scanner, inum, fn, fn_ctx, fin_timeout_s);
 }
 
-/*
- * Who holds the held sockets a scan found without a process: one kernel
- * walk of every process's files (measured: 100k held sockets in ~200k open
- * fds cost ~1 s of CPU as a readlink per /proc/PID/fd entry), or that
- * /proc walk where the task_file iterator is unavailable.
- */
-static void resolve_owners(struct app *a)
+static int ops_netns_list(void *ctx, __u32 **out)
 {
-	if (!a->owners_wanted)
-		return;
-	a->owners_wanted = 0;
-	/* If it fails, the sockets are listed again by the next full scan. */
-	if (a->scanner.owners_link) {
-		scanner_owners(&a->scanner, on_owner_rec, a);
-		return;
-	}
-	if (sock_owner_resolve("/proc", a->owners, a->n_owners, drain_events, a) > 0)
-		for (int i = 0; i < a->n_owners; i++)
-			if (a->owners[i].pid)
-				fw2_set_proc(a->tracker, a->owners[i].cookie, a->owners[i].pid,
-					     a->owners[i].comm);
-	a->n_owners = 0;
-}
+	struct app *a = ctx;
+	int err = netns_enumerate(&a->scanner.nsset);
 
-struct scan_cb {
-	struct app *a;
-	__u32 inum;
-	__u64 start;
-	int full, begun, fin_timeout;
-};
-
-static void scan_begin_once(struct scan_cb *c, const struct fw_scan_rec *r)
-{
-	if (c->begun)
-		return;
-	/* HZ never changes: kept once known exactly, from the clock until then. */
-	__u32 hz = c->a->hz;
-
-	if (!hz && r) {
-		hz = c->a->hz = kernel_hz_from_fin_timeout(r->fin_timeout_jiffies, c->fin_timeout);
-		if (!hz)
-			hz = kernel_hz_from_clock(r->now_jiffies, r->now_ns);
-	}
-	fw2_scan_begin(c->a->tracker, c->inum, c->start, c->fin_timeout, hz, c->full);
-	c->begun = 1;
-}
-
-static void on_scan_rec(void *ctx, const struct fw_scan_rec *r)
-{
-	struct scan_cb *c = ctx;
-
-	if (!cli_socket_allowed(c->a->cfg, r->family, r->sport, r->dport, r->daddr))
-		return;
-	scan_begin_once(c, r);
-	fw2_scan_rec(c->a->tracker, r);
-	if (r->kind == FW_SCAN_FULL && r->ino && fw2_needs_proc(c->a->tracker, r->cookie))
-		want_owner(c->a, r->cookie, r->ino);
-}
-
-static void scan_netns(struct app *a, __u32 inum, int full)
-{
-	struct scan_cb c = { .a = a, .inum = inum, .start = mono_ns(), .full = full, .fin_timeout = -1 };
-	int err;
-
-	/* Exits queued before the walk must be applied first. */
-	drain_events(a);
-	c.start = mono_ns();
-	/* Follow-ups skip the TIME_WAIT sockets the last walk has seen; full
-	 * scans (discovery, reconciliation) look at every one. */
-	a->skel->bss->tw_cutoff_expiry = full ? 0 : fw2_tw_cutoff_expiry(a->tracker, inum);
-	err = scanner_scan(&a->scanner, inum, on_scan_rec, &c, &c.fin_timeout);
-	if (err && err != -ENOENT) {
-		if (!a->scan_error_reported) {
-			char msg[256];
-
-			snprintf(msg, sizeof(msg), "scanning network namespace %u failed (%s); "
-				 "orphaned sockets there are followed less exactly (scans need "
-				 "CAP_SYS_ADMIN and CAP_SYS_PTRACE for other namespaces)", inum,
-				 strerror(-err));
-			report_error(a, msg);
-			a->scan_error_reported = 1;
-		}
-		/* Blind: end what must have expired rather than count it forever. */
-		fw2_netns_unscannable(a->tracker, inum, mono_ns());
-		return;
-	}
-	if (err == -ENOENT) {
-		/* Deleted: the kernel purged its timewait sockets with it. */
-		fw2_netns_gone(a->tracker, inum, mono_ns());
-		return;
-	}
-	scan_begin_once(&c, NULL);
-	drain_events(a);
-	fw2_scan_end(a->tracker, mono_ns());
-}
-
-static void scan_all(struct app *a)
-{
-	if (netns_enumerate(&a->scanner.nsset))
-		return;
+	if (err)
+		return err < 0 ? err : -EINVAL;
 	int n = a->scanner.nsset.n;
 	__u32 *inums = malloc(n * sizeof(*inums));
 
 	if (!inums)
-		return;
+		return -ENOMEM;
 	/* Copy first: scans may re-enumerate the set. */
 	for (int i = 0; i < n; i++)
 		inums[i] = a->scanner.nsset.refs[i].inum;
-	for (int i = 0; i < n && !exiting; i++)
-		scan_netns(a, inums[i], 1);
-	free(inums);
-	resolve_owners(a);
+	*out = inums;
+	return n;
 }
+
+static int ops_kernel_owners(void *ctx)
+{
+	return ((struct app *)ctx)->scanner.owners_link != NULL;
+}
+
+static int ops_owners(void *ctx, owner_rec_fn fn, void *fn_ctx)
+{
+	return scanner_owners(&((struct app *)ctx)->scanner, fn, fn_ctx);
+}
+
+static int ops_owners_proc(void *ctx, struct sock_owner_req *reqs, int n)
+{
+	return sock_owner_resolve("/proc", reqs, n, drain_events, ctx);
+}
+
+static __u64 ops_now(void *ctx)
+{
+	return mono_ns();
+}
+
+static __u64 ops_scan_cpu_ns(void *ctx)
+{
+	return ((struct app *)ctx)->scanner.scan_cpu_ns_total;
+}
+
+static int ops_stopping(void *ctx)
+{
+	return exiting;
+}
+
+static void ops_warn(void *ctx, const char *msg)
+{
+	report_error(ctx, msg);
+}
+
+static const struct scan_ops iter_scan_ops = {
+	.scan = ops_scan,
+	.netns_list = ops_netns_list,
+	.kernel_owners = ops_kernel_owners,
+	.owners = ops_owners,
+	.owners_proc = ops_owners_proc,
+	.drain = drain_events,
+	.now = ops_now,
+	.scan_cpu_ns = ops_scan_cpu_ns,
+	.stopping = ops_stopping,
+	.warn = ops_warn,
+};
 
 /* Periodic full rescan: corrects the tracker if an event was ever missed,
  * and says so. */
 static void reconcile(struct app *a)
 {
-	const struct fw2_counters *c = fw2_counters(a->tracker);
-	__u64 found = c->discovered, missing = c->reconciled_missing;
+	__u64 found, missing;
 
-	scan_all(a);
-	found = c->discovered - found;
-	missing = c->reconciled_missing - missing;
-	if (!found && !missing)
+	if (!scan_driver_reconcile(&a->scans, &found, &missing))
 		return;
 	if (a->cfg->json) {
 		out_reconcile_json(&a->jw, found, missing, mono_ns());
@@ -561,15 +489,6 @@ static void reconcile(struct app *a)
 		out_reconcile_text(a->sink.mem, found, missing);
 		emit(a);
 	}
-}
-
-static void scan_pending(struct app *a)
-{
-	__u32 inums[MAX_PENDING_NS];
-	int n = fw2_netns_pending(a->tracker, inums, MAX_PENDING_NS);
-
-	for (int i = 0; i < n && !exiting; i++)
-		scan_netns(a, inums[i], 0);
 }
 
 static void print_summary(struct app *a, int final)
@@ -612,11 +531,14 @@ static int run_loop(struct app *a)
 	const struct fw_config *cfg = a->cfg;
 	__u64 now = mono_ns();
 	__u64 deadline = cfg->duration_ns ? a->t0_ns + cfg->duration_ns : 0;
-	__u64 next_tick = now, next_follow = now + cfg->scan_interval_ns;
+	__u64 next_tick = now;
 	__u64 next_summary = now + cfg->interval_ns, next_publish = now, next_reap = now;
 	__u64 next_reconcile = cfg->reconcile_ns ? now + cfg->reconcile_ns : UINT64_MAX;
 	int watch = cfg->cmd == FW_CMD_WATCH;
 	char msg[256];
+
+	if (a->scanner_ready)
+		scan_driver_arm(&a->scans, now);
 
 	while (!exiting) {
 		int err = ring_buffer__poll(a->rb, POLL_MS);
@@ -637,22 +559,8 @@ static int run_loop(struct app *a)
 		sink_flush(&a->sink);
 		now = mono_ns();
 		if (watch) {
-			if (a->scanner_ready && now >= next_follow) {
-				__u64 spent = a->scanner.scan_cpu_ns_total;
-
-				scan_pending(a);
-				/* Walking a busy namespace costs ~0.4 us per socket:
-				 * keep follow-ups under 1% of a CPU by spacing them
-				 * out. Exit times stay exact (the kernel's timer);
-				 * unconfirmed handoffs are not counted, so a lag only
-				 * delays counting an orphan that really is stuck... */
-				spent = (a->scanner.scan_cpu_ns_total - spent) * 100;
-				/* ... which must stay bounded on a huge namespace. */
-				if (spent > FOLLOW_MAX_INTERVALS * cfg->scan_interval_ns)
-					spent = FOLLOW_MAX_INTERVALS * cfg->scan_interval_ns;
-				next_follow = mono_ns() + (spent > cfg->scan_interval_ns ? spent
-											  : cfg->scan_interval_ns);
-			}
+			if (a->scanner_ready)
+				scan_driver_follow(&a->scans, now);
 			if (a->scanner_ready && now >= next_reconcile) {
 				reconcile(a);
 				next_reconcile = mono_ns() + cfg->reconcile_ns;
@@ -793,6 +701,7 @@ static int tracker_setup(struct app *a, const struct fw_kernel_support *ks)
 		a->scanner.between = drain_events;
 		a->scanner.between_ctx = a;
 	}
+	scan_driver_init(&a->scans, &iter_scan_ops, a, a->tracker, a->cfg);
 	return 0;
 }
 
@@ -877,7 +786,7 @@ static int run_stream(struct app *a)
 		emit(a);
 	}
 	if (cfg->cmd == FW_CMD_WATCH && a->scanner_ready && !cfg->no_discovery) {
-		scan_all(a);
+		scan_driver_all(&a->scans);
 		fw2_tick(a->tracker, mono_ns());
 		if (!cfg->json) {
 			refresh_stats(a);
@@ -943,7 +852,7 @@ static int cmd_doctor(struct app *a, const struct fw_kernel_support *ks)
 		return FW_EXIT_RUNTIME;
 	if (!a->scanner_ready)
 		return FW_EXIT_RUNTIME;
-	scan_all(a);
+	scan_driver_all(&a->scans);
 	/* A one-shot report: plain blocking stdout is right here. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	jw_init(&a->jw, stdout);
@@ -994,7 +903,7 @@ static void app_close(struct app *a)
 	reaper_free(a->reaper);
 	sb_free(&a->metrics_text);
 	sb_free(&a->scratch);
-	free(a->owners);
+	scan_driver_free(&a->scans);
 	if (a->scanner_ready)
 		scanner_free(&a->scanner);
 	fw2_tracker_free(a->tracker);
