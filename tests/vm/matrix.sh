@@ -336,7 +336,7 @@ boot() {
 		-append "console=ttyS0 panic=-1 quiet rdinit=/init"
 		-virtfs "local,path=/,mount_tag=fwroot,security_model=none,readonly=on,multidevs=remap"
 		-virtfs "local,path=$runout,mount_tag=fwout,security_model=none"
-		-device virtio-rng-pci)
+		-device virtio-rng-pci -pidfile "$dir/qemu.pid")
 	printf '%q ' "${cmd[@]}" >"$dir/qemu.cmd"
 	start=$(date +%s)
 	# The deadline: timeout kills qemu (TERM, then KILL 10 s later).
@@ -344,7 +344,7 @@ boot() {
 		# A KVM that cannot run this guest (e.g. a nested or PVM host) shows
 		# no init line: within 20 s the guest is retried under TCG.
 		( timeout -k 10 "$VM_TIMEOUT" "${cmd[@]}" </dev/null >"$dir/qemu.out" 2>&1; exit $? ) 2>>"$dir/qemu.out" &
-		QEMU_PID=$!
+		QEMU_PID=$! QEMU_PIDFILE=$dir/qemu.pid
 		local t=0
 		until grep -q 'fwvm-init: ' "$log" 2>/dev/null; do
 			kill -0 "$QEMU_PID" 2>/dev/null || break
@@ -364,7 +364,7 @@ boot() {
 		rc=$?
 	else
 		( timeout -k 10 "$VM_TIMEOUT" "${cmd[@]}" </dev/null >"$dir/qemu.out" 2>&1; exit $? ) 2>>"$dir/qemu.out" &
-		QEMU_PID=$!
+		QEMU_PID=$! QEMU_PIDFILE=$dir/qemu.pid
 		wait "$QEMU_PID"
 		rc=$?
 	fi
@@ -375,9 +375,15 @@ boot() {
 	[ -e "$runout/done" ]
 }
 
-QEMU_PID=
-trap '[ -z "$QEMU_PID" ] || kill "$QEMU_PID" 2>/dev/null; exit 130' INT
-trap '[ -z "$QEMU_PID" ] || kill "$QEMU_PID" 2>/dev/null; exit 143' TERM
+# Interrupted: stop the running VM too (timeout runs qemu in its own
+# process group, so it is killed by its pid file).
+QEMU_PID= QEMU_PIDFILE=
+stop_vm() {
+	[ -z "$QEMU_PIDFILE" ] || [ ! -s "$QEMU_PIDFILE" ] || kill "$(cat "$QEMU_PIDFILE")" 2>/dev/null
+	[ -z "$QEMU_PID" ] || kill "$QEMU_PID" 2>/dev/null
+}
+trap 'stop_vm; exit 130' INT
+trap 'stop_vm; exit 143' TERM
 
 # run_host: the same tests directly on this machine.
 run_host() {
