@@ -33,6 +33,7 @@
 #include "sink.h"
 #include "sock_owner.h"
 #include "trace_fmt.h"
+#include "warn.h"
 #include "watch_out.h"
 #include "finwatch.skel.h"
 
@@ -92,17 +93,16 @@ static void setup_json_records(void)
 				(rt.tv_nsec - mt.tv_nsec));
 }
 
-/* Runtime errors: a JSON record in JSON mode (bpftool's convention), so a
- * pipeline sees why the stream ended, and always a line on stderr. */
 static int end_line(struct app *a);
 
-static void report_error(struct app *a, const char *what)
+/* fw_warn's JSON record (warn.c): bpftool's convention, so a pipeline sees
+ * why the stream ended or degraded. */
+static void warn_record(void *ctx, const char *msg)
 {
-	fprintf(stderr, "finwatch: %s\n", what);
-	if (a->cfg->json) {
-		out_error_json(&a->jw, what, mono_ns());
-		end_line(a);
-	}
+	struct app *a = ctx;
+
+	out_error_json(&a->jw, msg, mono_ns());
+	end_line(a);
 }
 
 /* Appends, never truncates; 0640 so logs are not world-readable. */
@@ -132,7 +132,7 @@ static void reopen_output(struct app *a)
 		return;
 	f = open_output(a->cfg->output);
 	if (!f) {
-		fprintf(stderr, "finwatch: reopening --output %s failed: %s; still writing to the old file\n",
+		fw_warn(LOG_WARNING, "reopening --output %s failed: %s; still writing to the old file",
 			a->cfg->output, strerror(errno));
 		return;
 	}
@@ -251,7 +251,7 @@ static void run_alert_hook(struct app *a, const struct fw2_alert *al, const char
 	for (int i = 0; i < 5; i++)
 		envp[i] = env[i];
 	if (hook_submit(a->hooks, json, len, envp, 5, mono_ns()))
-		fprintf(stderr, "finwatch: --on-alert queue full; alert %s %s for %s not delivered to the hook\n",
+		fw_warn(LOG_WARNING, "--on-alert queue full; alert %s %s for %s not delivered to the hook",
 			fw2_rule_name(al->rule), al->firing ? "firing" : "resolved", peer);
 }
 
@@ -318,9 +318,7 @@ static void on_reaped(void *ctx, const struct fw2_candidate *c, const char *resu
 
 static void hook_report(void *ctx, const char *msg)
 {
-	fprintf(stderr, "finwatch: %s\n", msg);
-	if (((struct app *)ctx)->cfg->syslog)
-		syslog(LOG_ERR, "%s", msg);
+	fw_warn(LOG_ERR, "%s", msg);
 }
 
 static void publish_metrics(struct app *a, __u64 now)
@@ -343,7 +341,7 @@ static void write_metrics_file(struct app *a)
 		return;
 	err = metrics_write_file(a->cfg->metrics_file, &a->metrics_text);
 	if (err)
-		fprintf(stderr, "finwatch: writing --metrics-file %s failed: %s\n", a->cfg->metrics_file,
+		fw_warn(LOG_WARNING, "writing --metrics-file %s failed: %s", a->cfg->metrics_file,
 			strerror(-err));
 }
 
@@ -458,7 +456,7 @@ static int ops_stopping(void *ctx)
 
 static void ops_warn(void *ctx, const char *msg)
 {
-	report_error(ctx, msg);
+	fw_warn(LOG_WARNING, "%s", msg);
 }
 
 static const struct scan_ops iter_scan_ops = {
@@ -535,7 +533,6 @@ static int run_loop(struct app *a)
 	__u64 next_summary = now + cfg->interval_ns, next_publish = now, next_reap = now;
 	__u64 next_reconcile = cfg->reconcile_ns ? now + cfg->reconcile_ns : UINT64_MAX;
 	int watch = cfg->cmd == FW_CMD_WATCH;
-	char msg[256];
 
 	if (a->scanner_ready)
 		scan_driver_arm(&a->scans, now);
@@ -548,8 +545,7 @@ static int run_loop(struct app *a)
 		if (err == -EINTR)
 			continue;
 		if (err < 0) {
-			snprintf(msg, sizeof(msg), "reading the ring buffer failed: %s", strerror(-err));
-			report_error(a, msg);
+			fw_warn(LOG_ERR, "reading the ring buffer failed: %s", strerror(-err));
 			return -1;
 		}
 		/* The kernel wakes us only past wakeup_bytes (batching); what
@@ -612,16 +608,14 @@ static void note_degraded(struct app *a, const struct fw_kernel_support *ks)
 				       "phase, no reconciliation and no reaping" },
 		{ FW_FEAT_ITER_TASK_FILE, 1, "holders of discovered sockets are read from /proc instead" },
 	};
-	char msg[400];
 
 	for (unsigned i = 0; i < sizeof(notes) / sizeof(notes[0]); i++) {
 		const struct fw_feature_desc *d = kernel_feature_desc(notes[i].f);
 
 		if (ks->have[notes[i].f] != FW_FEAT_NO || (notes[i].watch_only && a->cfg->cmd == FW_CMD_TRACE))
 			continue;
-		snprintf(msg, sizeof(msg), "kernel %s has no %s (Linux %s): %s", ks->release, d->name,
+		fw_warn(LOG_WARNING, "kernel %s has no %s (Linux %s): %s", ks->release, d->name,
 			 d->since, notes[i].then);
-		report_error(a, msg);
 	}
 }
 
@@ -631,7 +625,7 @@ static int kernel_ready(struct app *a, const struct fw_kernel_support *ks)
 	char msg[512];
 
 	if (kernel_features_check(ks, msg, sizeof(msg))) {
-		report_error(a, msg);
+		fw_warn(LOG_ERR, "%s", msg);
 		return -1;
 	}
 	note_degraded(a, ks);
@@ -647,27 +641,24 @@ static int app_load(struct app *a, const struct fw_kernel_support *ks, int attac
 
 	err = fw_open(a->cfg, ks, &a->skel);
 	if (err) {
-		snprintf(msg, sizeof(msg), "opening the BPF object failed: %s", strerror(-err));
-		report_error(a, msg);
+		fw_warn(LOG_ERR, "opening the BPF object failed: %s", strerror(-err));
 		return -1;
 	}
 	if (fw_load(a->skel, msg, sizeof(msg))) {
-		report_error(a, msg);
+		fw_warn(LOG_ERR, "%s", msg);
 		return -1;
 	}
 	if (!attach)
 		return 0;
 	err = fw_attach(a->skel, a->cfg->single_program);
 	if (err) {
-		snprintf(msg, sizeof(msg), "attaching to tracepoint inet_sock_set_state failed: %s "
+		fw_warn(LOG_ERR, "attaching to tracepoint inet_sock_set_state failed: %s "
 			 "(kernel 5.12+ with BTF needed; rerun with -v)", strerror(-err));
-		report_error(a, msg);
 		return -1;
 	}
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), handle_event, a, NULL);
 	if (!a->rb) {
-		snprintf(msg, sizeof(msg), "creating the ring buffer reader failed: %s", strerror(errno));
-		report_error(a, msg);
+		fw_warn(LOG_ERR, "creating the ring buffer reader failed: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -678,12 +669,11 @@ static int tracker_setup(struct app *a, const struct fw_kernel_support *ks)
 {
 	struct fw2_callbacks cb = { .on_exit = on_exit_cb, .on_alert = on_alert_cb,
 				    .follow = follow_cb, .unfollow = unfollow_cb, .ctx = a };
-	char msg[512];
 	int err;
 
 	a->tracker = fw2_tracker_new(a->cfg, &cb, 0);
 	if (!a->tracker) {
-		report_error(a, "out of memory creating the tracker");
+		fw_warn(LOG_ERR, "out of memory creating the tracker");
 		return -1;
 	}
 	/* Without iter/tcp there is nothing to scan with (said once by
@@ -692,10 +682,9 @@ static int tracker_setup(struct app *a, const struct fw_kernel_support *ks)
 		: scanner_init(&a->scanner, a->skel->progs.fw_scan,
 			       ks->have[FW_FEAT_ITER_TASK_FILE] == FW_FEAT_NO ? NULL : a->skel->progs.fw_owners);
 	if (err && err != -EOPNOTSUPP) {
-		snprintf(msg, sizeof(msg), "creating the iter/tcp scanner failed (%s): sockets "
+		fw_warn(LOG_ERR, "creating the iter/tcp scanner failed (%s): sockets "
 			 "stuck before start and timewait phases will not be followed; kernel "
 			 "5.9+ with BPF iterators needed (rerun with -v)", strerror(-err));
-		report_error(a, msg);
 	} else if (!err) {
 		a->scanner_ready = 1;
 		a->scanner.between = drain_events;
@@ -709,18 +698,17 @@ static int tracker_setup(struct app *a, const struct fw_kernel_support *ks)
 static int actions_setup(struct app *a)
 {
 	const struct fw_config *cfg = a->cfg;
-	char msg[512];
 
 	if (cfg->reap_after_ns) {
 		char d[32];
 
 		if (!a->scanner_ready) {
-			report_error(a, "--reap-after needs the iter/tcp scanner, which failed to start");
+			fw_warn(LOG_ERR, "--reap-after needs the iter/tcp scanner, which failed to start");
 			return -1;
 		}
 		a->reaper = reaper_new(cfg);
 		if (!a->reaper) {
-			report_error(a, "out of memory creating the reaper");
+			fw_warn(LOG_ERR, "out of memory creating the reaper");
 			return -1;
 		}
 		format_duration(d, sizeof(d), cfg->reap_after_ns);
@@ -737,8 +725,7 @@ static int actions_setup(struct app *a)
 		/* At most 4 at once; 256 waiting before any is dropped. */
 		a->hooks = hook_new(cfg->on_alert, cfg->hook_timeout_ns, 4, 256);
 		if (!a->hooks) {
-			snprintf(msg, sizeof(msg), "--on-alert: invalid command (%s)", strerror(errno));
-			report_error(a, msg);
+			fw_warn(LOG_ERR, "--on-alert: invalid command (%s)", strerror(errno));
 			return -1;
 		}
 	}
@@ -749,20 +736,18 @@ static int actions_setup(struct app *a)
  * start the metrics server (threads start only after this). */
 static int drop_and_serve(struct app *a)
 {
-	char msg[512];
 	int err;
 
 	if (fw_drop_privileges(a->cfg)) {
-		report_error(a, "dropping capabilities after load failed; refusing to run with more "
+		fw_warn(LOG_ERR, "dropping capabilities after load failed; refusing to run with more "
 			     "privileges than needed");
 		return -1;
 	}
 	if (a->cfg->metrics_enabled) {
 		err = metrics_server_start(&a->cfg->metrics_addr, &a->metrics);
 		if (err) {
-			snprintf(msg, sizeof(msg), "--metrics: cannot listen (%s); pick a free port "
+			fw_warn(LOG_ERR, "--metrics: cannot listen (%s); pick a free port "
 				 "or address", strerror(-err));
-			report_error(a, msg);
 			return -1;
 		}
 	}
@@ -876,17 +861,18 @@ static int app_open(struct app *a)
 	if (cfg->output) {
 		a->out = open_output(cfg->output);
 		if (!a->out) {
-			fprintf(stderr, "finwatch: cannot open --output %s: %s\n", cfg->output, strerror(errno));
+			fw_warn(LOG_ERR, "cannot open --output %s: %s", cfg->output, strerror(errno));
 			return -1;
 		}
 	}
 	if (sink_open(&a->sink, a->out ? fileno(a->out) : STDOUT_FILENO)) {
-		fprintf(stderr, "finwatch: out of memory\n");
+		fw_warn(LOG_ERR, "out of memory");
 		return -1;
 	}
 	jw_init(&a->jw, a->sink.mem);
 	if (cfg->syslog)
 		openlog("finwatch", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	fw_warn_setup(cfg->json ? warn_record : NULL, a, cfg->syslog);
 	return 0;
 }
 
@@ -909,6 +895,7 @@ static void app_close(struct app *a)
 	fw2_tracker_free(a->tracker);
 	ring_buffer__free(a->rb);
 	finwatch_bpf__destroy(a->skel);
+	fw_warn_setup(NULL, NULL, 0);
 	sink_close(&a->sink);
 	if (a->out)
 		fclose(a->out);
@@ -941,7 +928,7 @@ int main(int argc, char **argv)
 		return FW_EXIT_RUNTIME;
 	}
 	if (fw_preflight(msg, sizeof(msg))) {
-		report_error(&a, msg);
+		fw_warn(LOG_ERR, "%s", msg);
 		ret = FW_EXIT_RUNTIME;
 	} else {
 		fw_setup_libbpf_log(cfg.verbose);

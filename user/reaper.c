@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "reaper.h"
+#include "warn.h"
 #include "sock_destroy.h"
 
 #define REAP_BATCH 256
@@ -151,7 +152,7 @@ void reaper_run(struct reaper *r, struct fw2_tracker *t, struct fw_scanner *sc, 
 		if (err == -EOPNOTSUPP || err == -EPERM) {
 			/* The kernel refuses as a whole: say so once and stop. */
 			if (!r->disabled) {
-				fprintf(stderr, "finwatch: reaping stopped: the kernel refused socket destroy (%s); %s\n",
+				fw_warn(LOG_ERR, "reaping stopped: the kernel refused socket destroy (%s); %s",
 					strerror(-err),
 					err == -EPERM ? "finwatch needs CAP_NET_ADMIN in the sockets' namespace"
 						      : "it needs CONFIG_INET_DIAG_DESTROY=y");

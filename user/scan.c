@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include "event.h"
 #include "scan.h"
+#include "warn.h"
 
 #define SCAN_BUF (64 * 1024)
 
@@ -87,7 +88,7 @@ int scanner_in_netns(struct fw_scanner *sc, __u32 inum, int (*fn)(void *ctx), vo
 	/* Failing to return would leave every later socket in the wrong
 	 * namespace: nothing sensible can continue. */
 	if (setns(sc->self_fd, CLONE_NEWNET)) {
-		fprintf(stderr, "finwatch: cannot return to the original network namespace: %s\n",
+		fw_warn(LOG_CRIT, "cannot return to the original network namespace: %s",
 			strerror(errno));
 		abort();
 	}
