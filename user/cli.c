@@ -74,7 +74,7 @@ void cli_defaults(struct fw_config *cfg)
 	cfg->metrics_top = 20;
 	cfg->hook_timeout_ns = 10 * NS_PER_SEC;
 	/* Orphans already end after tcp_fin_timeout; held ones never do. */
-	cfg->reap_kind = 1;
+	cfg->reap_kind = FW2_KIND_HELD;
 	cfg->reap_rate = 10;
 }
 
@@ -426,11 +426,11 @@ int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t er
 			break;
 		case OPT_REAP_KIND:
 			if (!strcmp(arg, "held"))
-				cfg->reap_kind = 1;
+				cfg->reap_kind = FW2_KIND_HELD;
 			else if (!strcmp(arg, "orphaned"))
-				cfg->reap_kind = 2;
+				cfg->reap_kind = FW2_KIND_ORPHANED;
 			else if (!strcmp(arg, "all"))
-				cfg->reap_kind = 3;
+				cfg->reap_kind = FW2_KIND_ALL;
 			else
 				return fail(err, errlen, "--reap-kind: invalid kind '%s' (held, orphaned or all)", arg);
 			break;
@@ -500,4 +500,17 @@ int cli_socket_allowed(const struct fw_config *cfg, uint16_t family, uint16_t sp
 	if (cfg->n_rports && !port_in(dport, cfg->rports, cfg->n_rports))
 		return 0;
 	return cli_peer_allowed(cfg, family, daddr);
+}
+
+void cli_tracker_policy(const struct fw_config *cfg, struct fw2_policy *pol)
+{
+	*pol = (struct fw2_policy){
+		.group_by = cfg->group_by,
+		.group_prefix4 = cfg->group_prefix4,
+		.group_prefix6 = cfg->group_prefix6,
+		.max_age_ns = cfg->max_age_ns,
+		.max_per_peer = cfg->max_per_peer,
+		.max_total = cfg->max_total,
+		.keep_laddr = cfg->reap_after_ns != 0,
+	};
 }

@@ -10,16 +10,11 @@
 #include <sys/socket.h>
 #include "parse.h"
 #include "finwatch.h"
+#include "fw2_policy.h"
 
 #define FW_MAX_PEERS 32
 
 enum fw_cmd { FW_CMD_WATCH = 0, FW_CMD_TRACE, FW_CMD_DOCTOR };
-
-enum fw_group_by {
-	FW_GROUP_ADDR = 0,     /* (netns, remote address) */
-	FW_GROUP_ADDR_PORT,    /* (netns, remote address, remote port) */
-	FW_GROUP_PREFIX,       /* (netns, remote prefix /group_prefix4|6) */
-};
 
 struct fw_config {
 	enum fw_cmd cmd;
@@ -60,7 +55,7 @@ struct fw_config {
 	/* reaping (off unless reap_after_ns) */
 	uint64_t reap_after_ns;
 	int reap_dry_run;
-	int reap_kind;               /* FW2_KIND_* mask: 1 held, 2 orphaned */
+	enum fw2_kind reap_kind;     /* a mask */
 	uint64_t reap_rate;          /* kills per second at most */
 	struct cidr reap_peers[FW_MAX_PEERS];
 	int n_reap_peers;
@@ -84,6 +79,9 @@ int parse_listen_addr(const char *s, struct sockaddr_storage *out);
 int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t errlen);
 
 void cli_usage(FILE *out);
+
+/* The part of cfg the tracker needs. */
+void cli_tracker_policy(const struct fw_config *cfg, struct fw2_policy *pol);
 
 /* 1 if addr is inside any of the n CIDRs, or the list is empty. */
 int cidr_list_match(const struct cidr *list, int n, uint16_t family, const uint8_t *addr);

@@ -669,9 +669,11 @@ static int tracker_setup(struct app *a, const struct fw_kernel_support *ks)
 {
 	struct fw2_callbacks cb = { .on_exit = on_exit_cb, .on_alert = on_alert_cb,
 				    .follow = follow_cb, .unfollow = unfollow_cb, .ctx = a };
+	struct fw2_policy pol;
 	int err;
 
-	a->tracker = fw2_tracker_new(a->cfg, &cb, 0);
+	cli_tracker_policy(a->cfg, &pol);
+	a->tracker = fw2_tracker_new(&pol, &cb, 0);
 	if (!a->tracker) {
 		fw_warn(LOG_ERR, "out of memory creating the tracker");
 		return -1;
@@ -717,7 +719,8 @@ static int actions_setup(struct app *a)
 			"it has not read. The holding process sees ECONNABORTED on its next call.\n",
 			cfg->reap_dry_run ? "REAP DRY RUN" : "REAPING ENABLED",
 			cfg->reap_dry_run ? "would destroy" : "destroying", d,
-			cfg->reap_kind == 1 ? "held only" : cfg->reap_kind == 2 ? "orphaned only" : "held and orphaned",
+			cfg->reap_kind == FW2_KIND_HELD ? "held only"
+			: cfg->reap_kind == FW2_KIND_ORPHANED ? "orphaned only" : "held and orphaned",
 			cfg->n_reap_peers ? "listed peers only" : "any peer",
 			(unsigned long long)cfg->reap_rate);
 	}

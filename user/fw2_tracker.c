@@ -25,7 +25,7 @@ struct netns_info {
 };
 
 struct fw2_tracker {
-	struct fw_config cfg;
+	struct fw2_policy pol;
 	struct fw2_callbacks cb;
 
 	struct fw2_sock *socks;
@@ -277,7 +277,7 @@ static int laddr_rehash(struct fw2_tracker *t, __u32 n)
 /* Only reaping needs a socket's local address. */
 static int keeps_laddr(const struct fw2_tracker *t)
 {
-	return t->cfg.reap_after_ns != 0;
+	return t->pol.keep_laddr;
 }
 
 static __u32 laddr_get(struct fw2_tracker *t, const __u8 *addr)
@@ -328,10 +328,10 @@ static void peer_key(const struct fw2_tracker *t, __u32 netns, __u16 family, con
 	k->netns = netns;
 	k->family = family;
 	memcpy(k->addr, addr, family == FW_AF_INET6 ? 16 : 4);
-	if (t->cfg.group_by == FW_GROUP_ADDR_PORT)
+	if (t->pol.group_by == FW_GROUP_ADDR_PORT)
 		k->port = dport;
-	if (t->cfg.group_by == FW_GROUP_PREFIX)
-		prefix = family == FW_AF_INET6 ? t->cfg.group_prefix6 : t->cfg.group_prefix4;
+	if (t->pol.group_by == FW_GROUP_PREFIX)
+		prefix = family == FW_AF_INET6 ? t->pol.group_prefix6 : t->pol.group_prefix4;
 	if (prefix > bits)
 		prefix = bits;
 	for (unsigned b = prefix; b < bits; b++)
@@ -849,14 +849,14 @@ static void sock_exit(struct fw2_tracker *t, __u32 idx, enum fw2_outcome o, __u6
 
 /* ---- construction ---- */
 
-struct fw2_tracker *fw2_tracker_new(const struct fw_config *cfg, const struct fw2_callbacks *cb,
+struct fw2_tracker *fw2_tracker_new(const struct fw2_policy *pol, const struct fw2_callbacks *cb,
 				    __u32 max_socks)
 {
 	struct fw2_tracker *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
-	t->cfg = *cfg;
+	t->pol = *pol;
 	if (cb)
 		t->cb = *cb;
 	t->max_socks = max_socks ? max_socks : DEFAULT_MAX_SOCKS;
@@ -865,10 +865,10 @@ struct fw2_tracker *fw2_tracker_new(const struct fw_config *cfg, const struct fw
 	t->peers_cap = 64;
 	t->peers = malloc(t->peers_cap * sizeof(*t->peers));
 	t->sock_free = t->peer_free = t->proc_free = FW2_NIL;
-	if (cfg->group_by == FW_GROUP_PREFIX)
+	if (pol->group_by == FW_GROUP_PREFIX)
 		t->raddrs = malloc(t->socks_cap * sizeof(*t->raddrs));
 	if (!t->socks || !t->peers || rehash_socks(t, 1024) || rehash_peers(t, 64) ||
-	    (cfg->group_by == FW_GROUP_PREFIX && !t->raddrs)) {
+	    (pol->group_by == FW_GROUP_PREFIX && !t->raddrs)) {
 		fw2_tracker_free(t);
 		return NULL;
 	}
@@ -1398,7 +1398,7 @@ static void rule_update(struct fw2_tracker *t, struct fw2_peer *p, enum fw2_rule
 
 void fw2_tick(struct fw2_tracker *t, __u64 now)
 {
-	const struct fw_config *c = &t->cfg;
+	const struct fw2_policy *c = &t->pol;
 
 	for (__u32 pi = 0; pi < t->peers_used; pi++) {
 		struct fw2_peer *p = &t->peers[pi];

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "finwatch.h"
-#include "cli.h"
+#include "fw2_policy.h"
 
 #define FW2_NIL UINT32_MAX
 #define FW2_HIST_BUCKETS 32        /* log2 buckets of lifetime in ms */
@@ -152,7 +152,7 @@ struct fw2_counters {
 struct fw2_tracker;
 
 /* max_socks bounds memory (0 = default 4M). Returns NULL on ENOMEM. */
-struct fw2_tracker *fw2_tracker_new(const struct fw_config *cfg, const struct fw2_callbacks *cb,
+struct fw2_tracker *fw2_tracker_new(const struct fw2_policy *pol, const struct fw2_callbacks *cb,
 				    __u32 max_socks);
 void fw2_tracker_free(struct fw2_tracker *t);
 
@@ -193,12 +193,9 @@ struct fw2_candidate {
 	const struct fw2_peer *peer;
 };
 
-#define FW2_KIND_HELD 1
-#define FW2_KIND_ORPHANED 2
-
 /* Up to max sockets in FIN_WAIT_2 for longer than min_age_ns whose kind is
  * in kind_mask and whose peer passes allow() (NULL: all), oldest first per
- * peer. Cost: O(peers + result). Only with cfg->reap_after_ns set does the
+ * peer. Cost: O(peers + result). Only with pol->keep_laddr set does the
  * tracker keep the local addresses a kill needs; without, this finds none. */
 int fw2_reap_candidates(const struct fw2_tracker *t, __u64 now_ns, __u64 min_age_ns, int kind_mask,
 			int (*allow)(void *ctx, const struct fw2_peer *p, const __u8 *daddr), void *ctx,

@@ -7,20 +7,8 @@
 
 #include <stddef.h>
 #include "fw2_tracker.h"
-#include "watch_out.h"
-
-struct strbuf {
-	char *buf;
-	size_t len, cap;
-	int oom;          /* sticky allocation failure */
-};
-
-void sb_reset(struct strbuf *sb);
-void sb_free(struct strbuf *sb);
-void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Label values escaped per the exposition format (\\, \", \n). */
-void sb_label_value(struct strbuf *sb, const char *v);
+#include "run_stats.h"
+#include "strbuf.h"
 
 /* Renders every finwatch_* metric; top_k peers by count keep their own
  * series and the rest fold into peer="other". Returns 0 or -ENOMEM. */

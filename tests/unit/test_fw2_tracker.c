@@ -7,7 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "cli.h"
 #include "fw2_tracker.h"
+
+/* The tracker's policy from a command-line configuration. */
+static const struct fw2_policy *cli_policy(const struct fw_config *cfg)
+{
+	static struct fw2_policy pol;
+
+	cli_tracker_policy(cfg, &pol);
+	return &pol;
+}
 
 #define S NS_PER_SEC
 #define MS NS_PER_MS
@@ -57,7 +67,7 @@ static struct fw2_tracker *mk(struct fw_config *cfg)
 	struct fw2_callbacks cb = { on_exit_cb, on_alert_cb, follow_cb, unfollow_cb, NULL };
 
 	memset(&lg, 0, sizeof(lg));
-	return fw2_tracker_new(cfg, &cb, 0);
+	return fw2_tracker_new(cli_policy(cfg), &cb, 0);
 }
 
 static struct fw_config defaults(void)
@@ -799,7 +809,7 @@ static void test_capacity_limit(void **state)
 {
 	struct fw_config cfg = defaults();
 	struct fw2_callbacks cb = { 0 };
-	struct fw2_tracker *t = fw2_tracker_new(&cfg, &cb, 3);
+	struct fw2_tracker *t = fw2_tracker_new(cli_policy(&cfg), &cb, 3);
 
 	for (int i = 0; i < 5; i++)
 		enter(t, 1 + i, 1, S, 0);
