@@ -63,6 +63,7 @@ struct app {
 	struct scan_driver scans;     /* what to walk when (scan_driver.c) */
 	__u64 t0_ns;
 	struct fw_run_stats st;
+	__u64 rb_malformed;           /* ring buffer records that failed decoding */
 	FILE *out;                    /* --output file, or NULL for stdout */
 	struct sink sink;             /* every record goes through it, whole */
 	int draining;                 /* final drain after detaching */
@@ -176,7 +177,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 	struct fw_event e;
 
 	if (fw_event_decode(data, len, &e)) {
-		a->st.malformed++;
+		a->rb_malformed++;
 		return 0;
 	}
 	a->st.received++;
@@ -375,9 +376,10 @@ static void refresh_stats(struct app *a)
 		a->st.handoff_map_full = s[FW_STAT_HANDOFF_FULL];
 	}
 	a->st.recursion_misses = fw_recursion_misses(a->skel, &a->st.recursion_misses_backup);
+	/* Malformed records of either source: nothing is dropped silently. */
+	a->st.malformed = a->rb_malformed + (a->scanner_ready ? a->scanner.malformed : 0);
 	if (a->scanner_ready) {
 		a->st.scans = a->scanner.scans;
-		a->st.scan_ms = a->scanner.scan_ns_total / NS_PER_MS;
 		a->st.scan_cpu_ns = a->scanner.scan_cpu_ns_total;
 	}
 	self_cost(&a->st);

@@ -29,6 +29,11 @@ struct hook_proc {
 	int killed;
 };
 
+/* Counted for the record; every failure is also reported as it happens. */
+struct hook_stats {
+	__u64 started, ok, failed, timed_out, dropped;
+};
+
 struct hook_runner {
 	char *cmd;                    /* owned copy, split in place */
 	char *argv[HOOK_MAX_ARGS + 1];
@@ -226,16 +231,6 @@ void hook_poll(struct hook_runner *h, __u64 now_ns, void (*report)(void *ctx, co
 		h->q_head = (h->q_head + 1) % h->max_queue;
 		h->q_len--;
 	}
-}
-
-int hook_busy(const struct hook_runner *h)
-{
-	return h->n_running + h->q_len;
-}
-
-const struct hook_stats *hook_stats(const struct hook_runner *h)
-{
-	return &h->st;
 }
 
 static __u64 now_mono(void)

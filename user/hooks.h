@@ -16,10 +16,6 @@
 
 #define HOOK_MAX_ENV 8
 
-struct hook_stats {
-	__u64 started, ok, failed, timed_out, dropped;
-};
-
 struct hook_runner;
 
 /* Returns NULL (errno set) if the command line is empty or too long. */
@@ -34,10 +30,6 @@ int hook_submit(struct hook_runner *h, const char *stdin_data, size_t len, const
  * receives one line per failure. */
 void hook_poll(struct hook_runner *h, __u64 now_ns, void (*report)(void *ctx, const char *msg),
 	       void *ctx);
-
-/* Hooks still running or queued. */
-int hook_busy(const struct hook_runner *h);
-const struct hook_stats *hook_stats(const struct hook_runner *h);
 
 /* Waits up to grace_ns for running hooks, kills the rest, frees. */
 void hook_free(struct hook_runner *h, __u64 grace_ns);

@@ -45,10 +45,6 @@ __u64 reaper_failed(const struct reaper *r)
 	return r ? r->failed : 0;
 }
 
-int reaper_active(const struct reaper *r)
-{
-	return r && !r->disabled;
-}
 
 static int peer_allowed(void *ctx, const struct fw2_peer *p, const __u8 *daddr)
 {

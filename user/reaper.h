@@ -26,7 +26,5 @@ void reaper_run(struct reaper *r, struct fw2_tracker *t, struct fw_scanner *sc, 
 
 __u64 reaper_ok(const struct reaper *r);
 __u64 reaper_failed(const struct reaper *r);
-/* 0 once the kernel refused socket destroy as a whole (reaping stopped). */
-int reaper_active(const struct reaper *r);
 
 #endif

@@ -14,10 +14,9 @@ struct fw_run_stats {
 	__u64 recursion_misses_backup; /* ... (second copy); lost only if both skip */
 	__u64 storage_failures;
 	__u64 handoff_map_full;  /* timewait phases not followed: map full */
-	__u64 malformed;
+	__u64 malformed;         /* records that failed validation: events and scan records */
 	__u64 print_errors;      /* lines stdout did not take */
 	__u64 scans;
-	__u64 scan_ms;
 	/* What finwatch itself costs, for the SRE who runs it: CPU of the
 	 * whole process (user + system, the kernel's socket walks for its
 	 * scans included), the part spent in scans, and resident memory. */
