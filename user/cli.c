@@ -2,59 +2,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include "cli.h"
 
-
-enum {
-	OPT_LPORT = 256, OPT_RPORT, OPT_PEER, OPT_DURATION, OPT_JSON, OPT_RINGBUF,
-	OPT_INTERVAL, OPT_MAX_AGE, OPT_MAX_PER_PEER, OPT_MAX_TOTAL, OPT_SCAN_INTERVAL,
-	OPT_RECONCILE, OPT_GROUP_BY, OPT_EXIT_ON_ALERT, OPT_TOP, OPT_NO_DISCOVERY,
-	OPT_VERSION, OPT_METRICS, OPT_METRICS_FILE, OPT_METRICS_TOP, OPT_OUTPUT, OPT_SYSLOG,
-	OPT_ON_ALERT, OPT_HOOK_TIMEOUT, OPT_REAP_AFTER, OPT_REAP_DRY_RUN, OPT_REAP_PEER,
-	OPT_REAP_KIND, OPT_REAP_RATE, OPT_SINGLE_PROGRAM,
-};
-
-static const struct option long_opts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "ipv4", no_argument, NULL, '4' },
-	{ "ipv6", no_argument, NULL, '6' },
-	{ "lport", required_argument, NULL, OPT_LPORT },
-	{ "rport", required_argument, NULL, OPT_RPORT },
-	{ "peer", required_argument, NULL, OPT_PEER },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
-	{ "interval", required_argument, NULL, OPT_INTERVAL },
-	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
-	{ "max-per-peer", required_argument, NULL, OPT_MAX_PER_PEER },
-	{ "max-total", required_argument, NULL, OPT_MAX_TOTAL },
-	{ "scan-interval", required_argument, NULL, OPT_SCAN_INTERVAL },
-	{ "reconcile", required_argument, NULL, OPT_RECONCILE },
-	{ "group-by", required_argument, NULL, OPT_GROUP_BY },
-	{ "exit-on-alert", no_argument, NULL, OPT_EXIT_ON_ALERT },
-	{ "top", required_argument, NULL, OPT_TOP },
-	{ "no-discovery", no_argument, NULL, OPT_NO_DISCOVERY },
-	{ "metrics", required_argument, NULL, OPT_METRICS },
-	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
-	{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
-	{ "output", required_argument, NULL, OPT_OUTPUT },
-	{ "syslog", no_argument, NULL, OPT_SYSLOG },
-	{ "on-alert", required_argument, NULL, OPT_ON_ALERT },
-	{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
-	{ "reap-after", required_argument, NULL, OPT_REAP_AFTER },
-	{ "reap-dry-run", no_argument, NULL, OPT_REAP_DRY_RUN },
-	{ "reap-peer", required_argument, NULL, OPT_REAP_PEER },
-	{ "reap-kind", required_argument, NULL, OPT_REAP_KIND },
-	{ "reap-rate", required_argument, NULL, OPT_REAP_RATE },
-	{ "single-program", no_argument, NULL, OPT_SINGLE_PROGRAM },
-	{ NULL, 0, NULL, 0 },
-};
 
 void cli_defaults(struct fw_config *cfg)
 {
@@ -128,79 +82,6 @@ int parse_listen_addr(const char *s, struct sockaddr_storage *out)
 	return -EINVAL;
 }
 
-void cli_usage(FILE *out)
-{
-	fputs(
-"Usage: finwatch [watch] [OPTIONS]     live FIN_WAIT_2 tracking per peer, alerts\n"
-"       finwatch trace [OPTIONS]       stream every TCP state transition\n"
-"       finwatch doctor [--json]       one-shot report per network namespace: FIN_WAIT_2\n"
-"                                      counts, kernel limits, and what helps\n"
-"\n"
-"Filters (in the kernel unless noted):\n"
-"  -4, --ipv4                 IPv4 only\n"
-"  -6, --ipv6                 IPv6 only\n"
-"      --lport LIST           local ports, comma-separated (max 8), e.g. 443,8443\n"
-"      --rport LIST           remote ports, comma-separated (max 8)\n"
-"      --peer CIDR            remote address or prefix, repeatable (user space),\n"
-"                             e.g. --peer 10.1.0.0/16 --peer fd00::/64\n"
-"Run control:\n"
-"      --duration DURATION    stop after DURATION (250ms, 30s, 5m, 2h, 1h30m)\n"
-"      --json                 JSON Lines on stdout (schema: docs/JSON.md)\n"
-"      --ringbuf-size BYTES   kernel->user ring buffer (power of 2, >= 4096;\n"
-"                             default 4194304)\n"
-"      --single-program       attach one copy of the tracepoint program, not two\n"
-"                             (two see events the kernel skips for one; for\n"
-"                             cost measurements)\n"
-"  -v, --verbose              libbpf and verifier logs on stderr\n"
-"  -h, --help                 this text;  --version  print the version\n"
-"Watch mode:\n"
-"      --interval DURATION    per-peer table / JSON summary period (default 10s)\n"
-"      --max-age DURATION     alert when a socket stays in FIN_WAIT_2 longer\n"
-"                             (default 2m; 0 disables)\n"
-"      --max-per-peer N       alert when a peer has more FIN_WAIT_2 sockets\n"
-"                             (default 100; 0 disables)\n"
-"      --max-total N          alert when the host has more (default 1000; 0 off)\n"
-"      --group-by KEY         addr (default), addr:port, or a prefix length\n"
-"                             such as /24 or /24,/64 (IPv4,IPv6)\n"
-"      --top N                peers shown per table (default 10)\n"
-"      --scan-interval DUR    timewait follow-up scan period (default 500ms)\n"
-"      --reconcile DURATION   full rescan to correct missed events (default 1m;\n"
-"                             0 disables)\n"
-"      --no-discovery         do not scan for sockets stuck before start\n"
-"      --exit-on-alert        exit status 3 if any alert fired\n"
-"Integration (watch mode):\n"
-"      --metrics ADDR:PORT    serve Prometheus GET /metrics (:9861 = 127.0.0.1:9861;\n"
-"                             0.0.0.0:9861 or [::]:9861 to expose it)\n"
-"      --metrics-file PATH    write the same text atomically every --interval\n"
-"                             (node_exporter textfile collector)\n"
-"      --metrics-top K        peers with their own series (default 20), the rest\n"
-"                             are summed as peer=\"other\"\n"
-"      --output FILE          JSON Lines to FILE (implies --json), reopened on\n"
-"                             SIGHUP for logrotate\n"
-"      --syslog               alerts and FIN_WAIT_2 exits to syslog (daemon)\n"
-"      --on-alert CMD         run CMD (split on spaces, no shell) on every alert\n"
-"                             change: alert JSON on stdin, FINWATCH_* variables\n"
-"      --hook-timeout DUR     kill a hook still running after DUR (default 10s)\n"
-"Reaping (off by default; destroying a socket sends the peer an RST and the\n"
-"peer may lose data it has not read yet):\n"
-"      --reap-after DURATION  destroy sockets in FIN_WAIT_2 longer than DURATION\n"
-"      --reap-dry-run         report what would be destroyed, destroy nothing\n"
-"      --reap-peer CIDR       only sockets to these peers (repeatable)\n"
-"      --reap-kind KIND       held (default), orphaned or all\n"
-"      --reap-rate N          at most N sockets per second (default 10)\n"
-"\n"
-"Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 an alert fired\n"
-"             (with --exit-on-alert).\n"
-"Examples:\n"
-"  finwatch                              watch all peers with default limits\n"
-"  finwatch --max-per-peer 50 --peer 203.0.113.0/24 --interval 5s\n"
-"  finwatch --json --duration 30s --exit-on-alert    CI smoke run\n"
-"  finwatch trace --rport 443 -4\n"
-"  finwatch trace --json --duration 10s > transitions.jsonl\n"
-"  finwatch --reap-after 10m --reap-peer 203.0.113.0/24 --reap-dry-run\n",
-		out);
-}
-
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -214,17 +95,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	return -EINVAL;
-}
-
-static const char *opt_name(int c, char *buf, size_t len)
-{
-	for (const struct option *o = long_opts; o->name; o++)
-		if (o->val == c) {
-			snprintf(buf, len, "--%s", o->name);
-			return buf;
-		}
-	snprintf(buf, len, "-%c", c);
-	return buf;
 }
 
 static int parse_group_by(const char *s, struct fw_config *cfg)
@@ -263,199 +133,360 @@ static int parse_group_by(const char *s, struct fw_config *cfg)
 	return 0;
 }
 
-int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t errlen)
+/*
+ * Every option once: its name, short form, value, help and setter. The
+ * parser (getopt_long) and --help are both made from this table; entries
+ * without a name are --help's section headings, entries without help are
+ * not listed.
+ */
+struct cli_opt;
+
+struct opt_ctx {
+	struct fw_config *cfg;
+	const struct cli_opt *o;
+	const char *arg;
+	char *err;
+	size_t errlen;
+};
+
+struct cli_opt {
+	const char *name;
+	char short_name;
+	const char *arg;            /* metavar; NULL: no value */
+	const char *help;           /* lines separated by \n */
+	int (*set)(struct opt_ctx *c);
+	size_t off;                 /* the fw_config field generic setters fill */
+	uint64_t max;               /* generic counts: 1..max */
+};
+
+#define OPT(n, s, a, h, fn, ...) \
+	{ .name = n, .short_name = s, .arg = a, .help = h, .set = fn, __VA_ARGS__ }
+#define CFG(field) .off = offsetof(struct fw_config, field)
+#define MAX(n) .max = (n)
+#define FIELD(c, type) ((type *)((char *)(c)->cfg + (c)->o->off))
+
+static int bad(struct opt_ctx *c, const char *what, const char *hint)
 {
-	char nb[32];
+	return fail(c->err, c->errlen, "--%s: invalid %s '%s' (%s)", c->o->name, what, c->arg, hint);
+}
+
+static int set_help(struct opt_ctx *c) { return 1; }
+static int set_version(struct opt_ctx *c) { return 2; }
+
+static int set_flag(struct opt_ctx *c)
+{
+	*FIELD(c, int) = 1;
+	return 0;
+}
+
+static int set_family(struct opt_ctx *c)
+{
+	if (c->cfg->family)
+		return fail(c->err, c->errlen, "-4 and -6 are mutually exclusive");
+	c->cfg->family = c->o->short_name == '4' ? FW_AF_INET : FW_AF_INET6;
+	return 0;
+}
+
+static int ports(struct opt_ctx *c, uint16_t *list, int *n)
+{
+	if (parse_port_list(c->arg, list, FW_MAX_PORTS, n))
+		return fail(c->err, c->errlen, "--%s: invalid port list '%s' (ports 1-65535, at most %d, comma-separated)",
+			    c->o->name, c->arg, FW_MAX_PORTS);
+	return 0;
+}
+
+static int set_lport(struct opt_ctx *c) { return ports(c, c->cfg->lports, &c->cfg->n_lports); }
+static int set_rport(struct opt_ctx *c) { return ports(c, c->cfg->rports, &c->cfg->n_rports); }
+
+static int cidrs(struct opt_ctx *c, struct cidr *list, int *n, const char *example)
+{
+	if (*n >= FW_MAX_PEERS)
+		return fail(c->err, c->errlen, "--%s: more than %d given", c->o->name, FW_MAX_PEERS);
+	if (parse_cidr(c->arg, &list[*n]))
+		return bad(c, "CIDR", example);
+	(*n)++;
+	return 0;
+}
+
+static int set_peer(struct opt_ctx *c)
+{
+	return cidrs(c, c->cfg->peers, &c->cfg->n_peers, "e.g. 10.0.0.0/8, 2001:db8::/32, 192.0.2.7");
+}
+
+static int set_reap_peer(struct opt_ctx *c)
+{
+	return cidrs(c, c->cfg->reap_peers, &c->cfg->n_reap_peers, "e.g. 203.0.113.0/24");
+}
+
+/* DURATION values: any (0 turns a rule off), or at least c->o->max ns. */
+static int set_duration(struct opt_ctx *c)
+{
 	uint64_t v;
-	int c;
 
-	cli_defaults(cfg);
-	if (errlen)
-		err[0] = '\0';
-	/* Subcommand first, the git way; options may follow. */
-	if (argc > 1 && argv[1][0] != '-') {
-		if (!strcmp(argv[1], "watch"))
-			cfg->cmd = FW_CMD_WATCH;
-		else if (!strcmp(argv[1], "trace"))
-			cfg->cmd = FW_CMD_TRACE;
-		else if (!strcmp(argv[1], "doctor"))
-			cfg->cmd = FW_CMD_DOCTOR;
-		else
-			return fail(err, errlen, "unknown command '%s' (use watch, trace or doctor)", argv[1]);
-		argc--;
-		argv++;
+	if (parse_duration_ns(c->arg, &v))
+		return bad(c, "duration", "e.g. 500ms, 30s, 5m, 1h30m");
+	if (c->o->max == 1 && !v)
+		return fail(c->err, c->errlen, "--%s: must be more than 0, got '%s'", c->o->name, c->arg);
+	if (c->o->max > 1 && v < c->o->max)
+		return fail(c->err, c->errlen, "--%s: must be at least 100ms, got '%s'", c->o->name, c->arg);
+	*FIELD(c, uint64_t) = v;
+	return 0;
+}
+
+static int set_ringbuf(struct opt_ctx *c)
+{
+	uint64_t v;
+
+	if (parse_u64(c->arg, 1ULL << 30, &v) || v < 4096 || (v & (v - 1)))
+		return bad(c, "size", "a power of 2 from 4096 to 1073741824");
+	c->cfg->ringbuf_bytes = v;
+	return 0;
+}
+
+/* Alert thresholds: 0 (off) to 2^32-1. */
+static int set_threshold(struct opt_ctx *c)
+{
+	uint64_t v;
+
+	if (parse_u64(c->arg, UINT32_MAX, &v))
+		return bad(c, "count", "0 to 4294967295");
+	*FIELD(c, uint64_t) = v;
+	return 0;
+}
+
+/* Table sizes: 1 to c->o->max. */
+static int set_count(struct opt_ctx *c)
+{
+	char hint[32];
+	uint64_t v;
+
+	if (parse_u64(c->arg, c->o->max, &v) || v == 0) {
+		snprintf(hint, sizeof(hint), "1 to %llu", (unsigned long long)c->o->max);
+		return bad(c, "count", hint);
 	}
-	optind = 0;     /* glibc: full re-initialisation, so tests can call us twice */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hv46", long_opts, NULL)) != -1) {
-		const char *arg = optarg;
-		int r;
+	*FIELD(c, int) = (int)v;
+	return 0;
+}
 
-		switch (c) {
-		case 'h':
-			return 1;
-		case OPT_VERSION:
-			return 2;
-		case 'v':
-			cfg->verbose = 1;
-			break;
-		case '4':
-		case '6':
-			if (cfg->family)
-				return fail(err, errlen, "-4 and -6 are mutually exclusive");
-			cfg->family = c == '4' ? FW_AF_INET : FW_AF_INET6;
-			break;
-		case OPT_LPORT:
-		case OPT_RPORT:
-			r = c == OPT_LPORT ? parse_port_list(arg, cfg->lports, FW_MAX_PORTS, &cfg->n_lports)
-					   : parse_port_list(arg, cfg->rports, FW_MAX_PORTS, &cfg->n_rports);
-			if (r)
-				return fail(err, errlen, "%s: invalid port list '%s' (ports 1-65535, at most %d, comma-separated)",
-					    opt_name(c, nb, sizeof(nb)), arg, FW_MAX_PORTS);
-			break;
-		case OPT_PEER:
-			if (cfg->n_peers >= FW_MAX_PEERS)
-				return fail(err, errlen, "--peer: more than %d given", FW_MAX_PEERS);
-			if (parse_cidr(arg, &cfg->peers[cfg->n_peers]))
-				return fail(err, errlen, "--peer: invalid CIDR '%s' (e.g. 10.0.0.0/8, 2001:db8::/32, 192.0.2.7)", arg);
-			cfg->n_peers++;
-			break;
-		case OPT_DURATION:
-		case OPT_INTERVAL:
-		case OPT_MAX_AGE:
-		case OPT_SCAN_INTERVAL:
-		case OPT_RECONCILE:
-			if (parse_duration_ns(arg, &v))
-				return fail(err, errlen, "%s: invalid duration '%s' (e.g. 500ms, 30s, 5m, 1h30m)",
-					    opt_name(c, nb, sizeof(nb)), arg);
-			if (c == OPT_DURATION) {
-				if (!v)
-					return fail(err, errlen, "--duration: must be more than 0, got '%s'", arg);
-				cfg->duration_ns = v;
-			} else if (c == OPT_INTERVAL) {
-				if (v < 100 * NS_PER_MS)
-					return fail(err, errlen, "--interval: must be at least 100ms, got '%s'", arg);
-				cfg->interval_ns = v;
-			} else if (c == OPT_SCAN_INTERVAL) {
-				if (v < 100 * NS_PER_MS)
-					return fail(err, errlen, "--scan-interval: must be at least 100ms, got '%s'", arg);
-				cfg->scan_interval_ns = v;
-			} else if (c == OPT_MAX_AGE) {
-				cfg->max_age_ns = v;
-			} else {
-				cfg->reconcile_ns = v;
-			}
-			break;
-		case OPT_JSON:
-			cfg->json = 1;
-			break;
-		case OPT_RINGBUF:
-			if (parse_u64(arg, 1ULL << 30, &v) || v < 4096 || (v & (v - 1)))
-				return fail(err, errlen, "--ringbuf-size: invalid size '%s' (a power of 2 from 4096 to 1073741824)", arg);
-			cfg->ringbuf_bytes = v;
-			break;
-		case OPT_MAX_PER_PEER:
-		case OPT_MAX_TOTAL:
-			if (parse_u64(arg, UINT32_MAX, &v))
-				return fail(err, errlen, "%s: invalid count '%s' (0 to 4294967295)",
-					    opt_name(c, nb, sizeof(nb)), arg);
-			if (c == OPT_MAX_PER_PEER)
-				cfg->max_per_peer = v;
-			else
-				cfg->max_total = v;
-			break;
-		case OPT_GROUP_BY:
-			if (parse_group_by(arg, cfg))
-				return fail(err, errlen, "--group-by: invalid key '%s' (addr, addr:port, /24 or /24,/64)", arg);
-			break;
-		case OPT_EXIT_ON_ALERT:
-			cfg->exit_on_alert = 1;
-			break;
-		case OPT_TOP:
-			if (parse_u64(arg, 1000, &v) || v == 0)
-				return fail(err, errlen, "--top: invalid count '%s' (1 to 1000)", arg);
-			cfg->top = (int)v;
-			break;
-		case OPT_NO_DISCOVERY:
-			cfg->no_discovery = 1;
-			break;
-		case OPT_METRICS:
-			if (parse_listen_addr(arg, &cfg->metrics_addr))
-				return fail(err, errlen, "--metrics: invalid address '%s' (e.g. :9861, 0.0.0.0:9861, [::1]:9861)", arg);
-			cfg->metrics_enabled = 1;
-			break;
-		case OPT_METRICS_FILE:
-		case OPT_OUTPUT:
-			if (!arg[0])
-				return fail(err, errlen, "%s: empty path", opt_name(c, nb, sizeof(nb)));
-			if (c == OPT_OUTPUT)
-				cfg->output = arg;
-			else
-				cfg->metrics_file = arg;
-			break;
-		case OPT_METRICS_TOP:
-			if (parse_u64(arg, 10000, &v) || v == 0)
-				return fail(err, errlen, "--metrics-top: invalid count '%s' (1 to 10000)", arg);
-			cfg->metrics_top = (int)v;
-			break;
-		case OPT_SYSLOG:
-			cfg->syslog = 1;
-			break;
-		case OPT_ON_ALERT:
-			if (!arg[0] || arg[0] == ' ')
-				return fail(err, errlen, "--on-alert: invalid command '%s'", arg);
-			cfg->on_alert = arg;
-			break;
-		case OPT_REAP_AFTER:
-			if (parse_duration_ns(arg, &v) || v < NS_PER_SEC)
-				return fail(err, errlen, "--reap-after: invalid duration '%s' (at least 1s, e.g. 10m)", arg);
-			cfg->reap_after_ns = v;
-			break;
-		case OPT_SINGLE_PROGRAM:
-			cfg->single_program = 1;
-			break;
-		case OPT_REAP_DRY_RUN:
-			cfg->reap_dry_run = 1;
-			break;
-		case OPT_REAP_PEER:
-			if (cfg->n_reap_peers >= FW_MAX_PEERS)
-				return fail(err, errlen, "--reap-peer: more than %d given", FW_MAX_PEERS);
-			if (parse_cidr(arg, &cfg->reap_peers[cfg->n_reap_peers]))
-				return fail(err, errlen, "--reap-peer: invalid CIDR '%s' (e.g. 203.0.113.0/24)", arg);
-			cfg->n_reap_peers++;
-			break;
-		case OPT_REAP_KIND:
-			if (!strcmp(arg, "held"))
-				cfg->reap_kind = FW2_KIND_HELD;
-			else if (!strcmp(arg, "orphaned"))
-				cfg->reap_kind = FW2_KIND_ORPHANED;
-			else if (!strcmp(arg, "all"))
-				cfg->reap_kind = FW2_KIND_ALL;
-			else
-				return fail(err, errlen, "--reap-kind: invalid kind '%s' (held, orphaned or all)", arg);
-			break;
-		case OPT_REAP_RATE:
-			if (parse_u64(arg, 100000, &v) || v == 0)
-				return fail(err, errlen, "--reap-rate: invalid rate '%s' (1 to 100000 per second)", arg);
-			cfg->reap_rate = v;
-			break;
-		case OPT_HOOK_TIMEOUT:
-			if (parse_duration_ns(arg, &v) || v < 100 * NS_PER_MS)
-				return fail(err, errlen, "--hook-timeout: invalid duration '%s' (at least 100ms)", arg);
-			cfg->hook_timeout_ns = v;
-			break;
-		case ':':
-			if (optopt)
-				return fail(err, errlen, "%s: missing value", opt_name(optopt, nb, sizeof(nb)));
-			return fail(err, errlen, "%s: missing value", argv[optind - 1]);
-		default:
-			if (optopt && optopt < 256)
-				return fail(err, errlen, "unknown option '-%c'", optopt);
-			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+static int set_group_by(struct opt_ctx *c)
+{
+	if (parse_group_by(c->arg, c->cfg))
+		return bad(c, "key", "addr, addr:port, /24 or /24,/64");
+	return 0;
+}
+
+static int set_metrics(struct opt_ctx *c)
+{
+	if (parse_listen_addr(c->arg, &c->cfg->metrics_addr))
+		return bad(c, "address", "e.g. :9861, 0.0.0.0:9861, [::1]:9861");
+	c->cfg->metrics_enabled = 1;
+	return 0;
+}
+
+static int set_path(struct opt_ctx *c)
+{
+	if (!c->arg[0])
+		return fail(c->err, c->errlen, "--%s: empty path", c->o->name);
+	*FIELD(c, const char *) = c->arg;
+	return 0;
+}
+
+static int set_on_alert(struct opt_ctx *c)
+{
+	if (!c->arg[0] || c->arg[0] == ' ')
+		return fail(c->err, c->errlen, "--on-alert: invalid command '%s'", c->arg);
+	c->cfg->on_alert = c->arg;
+	return 0;
+}
+
+static int set_reap_after(struct opt_ctx *c)
+{
+	uint64_t v;
+
+	if (parse_duration_ns(c->arg, &v) || v < NS_PER_SEC)
+		return bad(c, "duration", "at least 1s, e.g. 10m");
+	c->cfg->reap_after_ns = v;
+	return 0;
+}
+
+static int set_reap_kind(struct opt_ctx *c)
+{
+	static const struct { const char *name; enum fw2_kind kind; } kinds[] = {
+		{ "held", FW2_KIND_HELD }, { "orphaned", FW2_KIND_ORPHANED }, { "all", FW2_KIND_ALL },
+	};
+
+	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(c->arg, kinds[i].name)) {
+			c->cfg->reap_kind = kinds[i].kind;
+			return 0;
 		}
+	return bad(c, "kind", "held, orphaned or all");
+}
+
+static int set_reap_rate(struct opt_ctx *c)
+{
+	uint64_t v;
+
+	if (parse_u64(c->arg, 100000, &v) || v == 0)
+		return bad(c, "rate", "1 to 100000 per second");
+	c->cfg->reap_rate = v;
+	return 0;
+}
+
+static int set_hook_timeout(struct opt_ctx *c)
+{
+	uint64_t v;
+
+	if (parse_duration_ns(c->arg, &v) || v < 100 * NS_PER_MS)
+		return bad(c, "duration", "at least 100ms");
+	c->cfg->hook_timeout_ns = v;
+	return 0;
+}
+
+#define SECTION(text) { .help = text }
+
+static const struct cli_opt opts[] = {
+	SECTION("Filters (in the kernel unless noted):"),
+	OPT("ipv4", '4', NULL, "IPv4 only", set_family),
+	OPT("ipv6", '6', NULL, "IPv6 only", set_family),
+	OPT("lport", 0, "LIST", "local ports, comma-separated (max 8), e.g. 443,8443", set_lport),
+	OPT("rport", 0, "LIST", "remote ports, comma-separated (max 8)", set_rport),
+	OPT("peer", 0, "CIDR", "remote address or prefix, repeatable (user space),\n"
+			      "e.g. --peer 10.1.0.0/16 --peer fd00::/64", set_peer),
+	SECTION("Run control:"),
+	OPT("duration", 0, "DURATION", "stop after DURATION (250ms, 30s, 5m, 2h, 1h30m)", set_duration,
+	  CFG(duration_ns), MAX(1)),
+	OPT("json", 0, NULL, "JSON Lines on stdout (schema: docs/JSON.md)", set_flag, CFG(json)),
+	OPT("ringbuf-size", 0, "BYTES", "kernel->user ring buffer (power of 2, >= 4096;\n"
+				       "default 4194304)", set_ringbuf),
+	OPT("single-program", 0, NULL, "attach one copy of the tracepoint program, not two\n"
+				      "(two see events the kernel skips for one; for\n"
+				      "cost measurements)", set_flag, CFG(single_program)),
+	OPT("verbose", 'v', NULL, "libbpf and verifier logs on stderr", set_flag, CFG(verbose)),
+	OPT("help", 'h', NULL, "this text;  --version  print the version", set_help),
+	OPT("version", 0, NULL, NULL, set_version),
+	SECTION("Watch mode:"),
+	OPT("interval", 0, "DURATION", "per-peer table / JSON summary period (default 10s)", set_duration,
+	  CFG(interval_ns), MAX(100 * NS_PER_MS)),
+	OPT("max-age", 0, "DURATION", "alert when a socket stays in FIN_WAIT_2 longer\n"
+				     "(default 2m; 0 disables)", set_duration, CFG(max_age_ns)),
+	OPT("max-per-peer", 0, "N", "alert when a peer has more FIN_WAIT_2 sockets\n"
+				   "(default 100; 0 disables)", set_threshold, CFG(max_per_peer)),
+	OPT("max-total", 0, "N", "alert when the host has more (default 1000; 0 off)", set_threshold,
+	  CFG(max_total)),
+	OPT("group-by", 0, "KEY", "addr (default), addr:port, or a prefix length\n"
+				 "such as /24 or /24,/64 (IPv4,IPv6)", set_group_by),
+	OPT("top", 0, "N", "peers shown per table (default 10)", set_count, CFG(top), MAX(1000)),
+	OPT("scan-interval", 0, "DUR", "timewait follow-up scan period (default 500ms)", set_duration,
+	  CFG(scan_interval_ns), MAX(100 * NS_PER_MS)),
+	OPT("reconcile", 0, "DURATION", "full rescan to correct missed events (default 1m;\n"
+				       "0 disables)", set_duration, CFG(reconcile_ns)),
+	OPT("no-discovery", 0, NULL, "do not scan for sockets stuck before start", set_flag,
+	  CFG(no_discovery)),
+	OPT("exit-on-alert", 0, NULL, "exit status 3 if any alert fired", set_flag, CFG(exit_on_alert)),
+	SECTION("Integration (watch mode):"),
+	OPT("metrics", 0, "ADDR:PORT", "serve Prometheus GET /metrics (:9861 = 127.0.0.1:9861;\n"
+				      "0.0.0.0:9861 or [::]:9861 to expose it)", set_metrics),
+	OPT("metrics-file", 0, "PATH", "write the same text atomically every --interval\n"
+				      "(node_exporter textfile collector)", set_path, CFG(metrics_file)),
+	OPT("metrics-top", 0, "K", "peers with their own series (default 20), the rest\n"
+				  "are summed as peer=\"other\"", set_count, CFG(metrics_top), MAX(10000)),
+	OPT("output", 0, "FILE", "JSON Lines to FILE (implies --json), reopened on\n"
+			        "SIGHUP for logrotate", set_path, CFG(output)),
+	OPT("syslog", 0, NULL, "alerts and FIN_WAIT_2 exits to syslog (daemon)", set_flag, CFG(syslog)),
+	OPT("on-alert", 0, "CMD", "run CMD (split on spaces, no shell) on every alert\n"
+				 "change: alert JSON on stdin, FINWATCH_* variables", set_on_alert),
+	OPT("hook-timeout", 0, "DUR", "kill a hook still running after DUR (default 10s)", set_hook_timeout),
+	SECTION("Reaping (off by default; destroying a socket sends the peer an RST and the\n"
+		"peer may lose data it has not read yet):"),
+	OPT("reap-after", 0, "DURATION", "destroy sockets in FIN_WAIT_2 longer than DURATION",
+	  set_reap_after),
+	OPT("reap-dry-run", 0, NULL, "report what would be destroyed, destroy nothing", set_flag,
+	  CFG(reap_dry_run)),
+	OPT("reap-peer", 0, "CIDR", "only sockets to these peers (repeatable)", set_reap_peer),
+	OPT("reap-kind", 0, "KIND", "held (default), orphaned or all", set_reap_kind),
+	OPT("reap-rate", 0, "N", "at most N sockets per second (default 10)", set_reap_rate),
+};
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+#define HELP_COL 29
+
+/* getopt_long's value for opts[i]: its short form, or 256 + i. */
+static int opt_val(size_t i)
+{
+	return opts[i].short_name ? opts[i].short_name : 256 + (int)i;
+}
+
+static const struct cli_opt *opt_of(int val)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (opts[i].name && opt_val(i) == val)
+			return &opts[i];
+	return NULL;
+}
+
+void cli_usage(FILE *out)
+{
+	fputs(
+"Usage: finwatch [watch] [OPTIONS]     live FIN_WAIT_2 tracking per peer, alerts\n"
+"       finwatch trace [OPTIONS]       stream every TCP state transition\n"
+"       finwatch doctor [--json]       one-shot report per network namespace: FIN_WAIT_2\n"
+"                                      counts, kernel limits, and what helps\n"
+"\n", out);
+	for (const struct cli_opt *o = opts; o < opts + N_OPTS; o++) {
+		char left[64], sn[8] = "    ";
+
+		if (!o->help)
+			continue;
+		if (!o->name) {
+			fprintf(out, "%s\n", o->help);
+			continue;
+		}
+		if (o->short_name)
+			snprintf(sn, sizeof(sn), "-%c, ", o->short_name);
+		snprintf(left, sizeof(left), "  %s--%s%s%s", sn, o->name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+		fprintf(out, "%-*s", HELP_COL, left);
+		for (const char *h = o->help; *h; h++)
+			fprintf(out, *h == '\n' ? "\n%*s" : "%c", *h == '\n' ? HELP_COL : *h, "");
+		fputc('\n', out);
 	}
-	if (optind < argc)
-		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+	fputs(
+"\n"
+"Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 an alert fired\n"
+"             (with --exit-on-alert).\n"
+"Examples:\n"
+"  finwatch                              watch all peers with default limits\n"
+"  finwatch --max-per-peer 50 --peer 203.0.113.0/24 --interval 5s\n"
+"  finwatch --json --duration 30s --exit-on-alert    CI smoke run\n"
+"  finwatch trace --rport 443 -4\n"
+"  finwatch trace --json --duration 10s > transitions.jsonl\n"
+"  finwatch --reap-after 10m --reap-peer 203.0.113.0/24 --reap-dry-run\n",
+		out);
+}
+
+/* "watch", "trace" or "doctor" first, the git way; options may follow. */
+static int parse_command(int *argc, char ***argv, struct fw_config *cfg, char *err, size_t errlen)
+{
+	static const char *const names[] = {
+		[FW_CMD_WATCH] = "watch", [FW_CMD_TRACE] = "trace", [FW_CMD_DOCTOR] = "doctor",
+	};
+
+	if (*argc < 2 || (*argv)[1][0] == '-')
+		return 0;
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp((*argv)[1], names[i])) {
+			cfg->cmd = (enum fw_cmd)i;
+			(*argc)--;
+			(*argv)++;
+			return 0;
+		}
+	return fail(err, errlen, "unknown command '%s' (use watch, trace or doctor)", (*argv)[1]);
+}
+
+/* Options that only make sense together. */
+static int check_combinations(struct fw_config *cfg, char *err, size_t errlen)
+{
 	if (cfg->output)
 		cfg->json = 1;
 	if (cfg->cmd != FW_CMD_WATCH && (cfg->metrics_enabled || cfg->metrics_file || cfg->on_alert ||
@@ -465,6 +496,54 @@ int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t er
 	if (!cfg->reap_after_ns && (cfg->reap_dry_run || cfg->n_reap_peers))
 		return fail(err, errlen, "--reap-dry-run and --reap-peer need --reap-after DURATION");
 	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t errlen)
+{
+	struct option long_opts[N_OPTS + 1];
+	char shorts[16] = ":";
+	size_t n = 0, ns = 1;
+	int c, r;
+
+	cli_defaults(cfg);
+	if (errlen)
+		err[0] = '\0';
+	r = parse_command(&argc, &argv, cfg, err, errlen);
+	if (r)
+		return r;
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (!opts[i].name)
+			continue;
+		long_opts[n++] = (struct option){ opts[i].name, opts[i].arg ? required_argument : no_argument,
+						  NULL, opt_val(i) };
+		if (opts[i].short_name && ns + 1 < sizeof(shorts))
+			shorts[ns++] = opts[i].short_name;
+	}
+	long_opts[n] = (struct option){ 0 };
+	optind = 0;     /* glibc: full re-initialisation, so tests can call us twice */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, long_opts, NULL)) != -1) {
+		const struct cli_opt *o = opt_of(c);
+		struct opt_ctx ctx = { cfg, o, optarg, err, errlen };
+
+		if (o) {
+			r = o->set(&ctx);
+			if (r)
+				return r;
+		} else if (c == ':') {
+			o = opt_of(optopt);
+			if (o)
+				return fail(err, errlen, "--%s: missing value", o->name);
+			return fail(err, errlen, "%s: missing value", argv[optind - 1]);
+		} else if (optopt && optopt < 256) {
+			return fail(err, errlen, "unknown option '-%c'", optopt);
+		} else {
+			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+	return check_combinations(cfg, err, errlen);
 }
 
 int cidr_list_match(const struct cidr *list, int n, uint16_t family, const uint8_t *addr)
