@@ -121,6 +121,89 @@ static void num_field(struct json_writer *jw, const char *name, long v)
 		jw_int_field(jw, name, v);
 }
 
+/* One namespace's facts, FIN_WAIT_2 counts and advice. */
+struct ns_report {
+	__u32 inum;
+	const char *path;
+	struct ns_facts f;
+	__u32 held, orphaned;
+	const char *adv[4];
+	int na;
+};
+
+static void print_ns_json(struct json_writer *jw, const struct ns_report *r, const struct fw2_tracker *t,
+			  const struct fw2_peer **peers, int np, __u64 now)
+{
+	const struct ns_facts *f = &r->f;
+	char ps[80];
+	int shown = 0;
+
+	json_record_begin(jw, "doctor", now);
+	jw_uint_field(jw, "netns", r->inum);
+	jw_string_field(jw, "seen_via", r->path);
+	jw_uint_field(jw, "fin_wait2", r->held + r->orphaned);
+	jw_uint_field(jw, "held", r->held);
+	jw_uint_field(jw, "orphaned", r->orphaned);
+	jw_name(jw, "peers");
+	jw_start_array(jw);
+	for (int k = 0; k < np && shown < DOCTOR_TOP; k++) {
+		if (peers[k]->netns != r->inum)
+			continue;
+		shown++;
+		jw_start_object(jw);
+		jw_string_field(jw, "peer", fw2_peer_str(peers[k], ps, sizeof(ps)));
+		jw_uint_field(jw, "held", peers[k]->held);
+		jw_uint_field(jw, "orphaned", peers[k]->orphaned);
+		jw_double_field(jw, "oldest_age_s", (double)fw2_peer_oldest_age(t, peers[k], now, NULL) / 1e9);
+		jw_end_object(jw);
+	}
+	jw_end_array(jw);
+	num_field(jw, "tcp_fin_timeout", f->fin_timeout);
+	num_field(jw, "tcp_max_orphans", f->max_orphans);
+	num_field(jw, "orphans", f->orphans);
+	num_field(jw, "tcp_max_tw_buckets", f->max_tw_buckets);
+	num_field(jw, "timewait", f->tw);
+	num_field(jw, "tcp_inuse", f->inuse);
+	jw_string_field(jw, "sock_destroy", f->destroy == 1 ? "supported" :
+					    f->destroy == 0 ? "unsupported" : "unknown");
+	jw_name(jw, "advice");
+	jw_start_array(jw);
+	for (int k = 0; k < r->na; k++)
+		jw_string(jw, r->adv[k]);
+	jw_end_array(jw);
+	jw_end_object(jw);
+	jw_end_line(jw);
+}
+
+static void print_ns_text(const struct ns_report *r, const struct fw2_tracker *t,
+			  const struct fw2_peer **peers, int np, __u64 now)
+{
+	const struct ns_facts *f = &r->f;
+	char b[6][24], ps[80], age[32];
+	int shown = 0;
+
+	printf("\nnetns %u (%s)\n", r->inum, r->path);
+	printf("  FIN_WAIT_2: %u (held %u, orphaned %u)\n", r->held + r->orphaned, r->held, r->orphaned);
+	for (int k = 0; k < np && shown < DOCTOR_TOP; k++) {
+		int lb;
+
+		if (peers[k]->netns != r->inum)
+			continue;
+		shown++;
+		format_duration(age, sizeof(age), fw2_peer_oldest_age(t, peers[k], now, &lb));
+		printf("    %-40s held %-6u orphaned %-6u oldest %s%s\n", fw2_peer_str(peers[k], ps, sizeof(ps)),
+		       peers[k]->held, peers[k]->orphaned, lb ? ">=" : "", age);
+	}
+	printf("  tcp_fin_timeout %ss; tcp_max_orphans %s (orphans now %s, host-wide); "
+	       "tcp_max_tw_buckets %s (timewait now %s); TCP sockets in use %s\n",
+	       num(f->fin_timeout, b[0]), num(f->max_orphans, b[1]), num(f->orphans, b[2]),
+	       num(f->max_tw_buckets, b[3]), num(f->tw, b[4]), num(f->inuse, b[5]));
+	printf("  socket destroy (reaping, ss -K): %s\n", f->destroy == 1 ? "supported" :
+	       f->destroy == 0 ? "NOT supported (CONFIG_INET_DIAG_DESTROY off)" : "unknown");
+	for (int k = 0; k < r->na; k++)
+		printf("  advice: %s\n", r->adv[k]);
+}
+
 int doctor_run(const struct fw_config *cfg, struct fw_scanner *sc, const struct fw2_tracker *t,
 	       struct json_writer *jw, __u64 now)
 {
@@ -145,83 +228,23 @@ int doctor_run(const struct fw_config *cfg, struct fw_scanner *sc, const struct 
 	if (!cfg->json)
 		printf("finwatch doctor: %d network namespace(s)\n", nn);
 	for (int i = 0; i < nn; i++) {
-		struct ns_facts f;
-		__u32 held = 0, orphaned = 0;
-		const char *adv[4];
-		char b[6][24];
-		int na, shown = 0;
-		char ps[80], age[32];
+		struct ns_report r = { .inum = inums[i], .path = paths[i] };
 
-		memset(&f, 0, sizeof(f));
-		if (scanner_in_netns(sc, inums[i], gather, &f))
+		if (scanner_in_netns(sc, inums[i], gather, &r.f))
 			continue;   /* gone since the scan */
 		/* A host-wide sysctl, visible only from the initial namespace. */
-		if (f.max_orphans < 0)
-			f.max_orphans = max_orphans;
+		if (r.f.max_orphans < 0)
+			r.f.max_orphans = max_orphans;
 		for (int k = 0; k < np; k++)
 			if (peers[k]->netns == inums[i]) {
-				held += peers[k]->held;
-				orphaned += peers[k]->orphaned;
+				r.held += peers[k]->held;
+				r.orphaned += peers[k]->orphaned;
 			}
-		na = advice(&f, held, orphaned, adv, 4);
-		if (cfg->json) {
-			json_record_begin(jw, "doctor", now);
-			jw_uint_field(jw, "netns", inums[i]);
-			jw_string_field(jw, "seen_via", paths[i]);
-			jw_uint_field(jw, "fin_wait2", held + orphaned);
-			jw_uint_field(jw, "held", held);
-			jw_uint_field(jw, "orphaned", orphaned);
-			jw_name(jw, "peers");
-			jw_start_array(jw);
-			for (int k = 0; k < np && shown < DOCTOR_TOP; k++) {
-				if (peers[k]->netns != inums[i])
-					continue;
-				shown++;
-				jw_start_object(jw);
-				jw_string_field(jw, "peer", fw2_peer_str(peers[k], ps, sizeof(ps)));
-				jw_uint_field(jw, "held", peers[k]->held);
-				jw_uint_field(jw, "orphaned", peers[k]->orphaned);
-				jw_double_field(jw, "oldest_age_s", (double)fw2_peer_oldest_age(t, peers[k], now, NULL) / 1e9);
-				jw_end_object(jw);
-			}
-			jw_end_array(jw);
-			num_field(jw, "tcp_fin_timeout", f.fin_timeout);
-			num_field(jw, "tcp_max_orphans", f.max_orphans);
-			num_field(jw, "orphans", f.orphans);
-			num_field(jw, "tcp_max_tw_buckets", f.max_tw_buckets);
-			num_field(jw, "timewait", f.tw);
-			num_field(jw, "tcp_inuse", f.inuse);
-			jw_string_field(jw, "sock_destroy", f.destroy == 1 ? "supported" :
-							    f.destroy == 0 ? "unsupported" : "unknown");
-			jw_name(jw, "advice");
-			jw_start_array(jw);
-			for (int k = 0; k < na; k++)
-				jw_string(jw, adv[k]);
-			jw_end_array(jw);
-			jw_end_object(jw);
-			jw_end_line(jw);
-			continue;
-		}
-		printf("\nnetns %u (%s)\n", inums[i], paths[i]);
-		printf("  FIN_WAIT_2: %u (held %u, orphaned %u)\n", held + orphaned, held, orphaned);
-		for (int k = 0; k < np && shown < DOCTOR_TOP; k++) {
-			int lb;
-
-			if (peers[k]->netns != inums[i])
-				continue;
-			shown++;
-			format_duration(age, sizeof(age), fw2_peer_oldest_age(t, peers[k], now, &lb));
-			printf("    %-40s held %-6u orphaned %-6u oldest %s%s\n", fw2_peer_str(peers[k], ps, sizeof(ps)),
-			       peers[k]->held, peers[k]->orphaned, lb ? ">=" : "", age);
-		}
-		printf("  tcp_fin_timeout %ss; tcp_max_orphans %s (orphans now %s, host-wide); "
-		       "tcp_max_tw_buckets %s (timewait now %s); TCP sockets in use %s\n",
-		       num(f.fin_timeout, b[0]), num(f.max_orphans, b[1]), num(f.orphans, b[2]),
-		       num(f.max_tw_buckets, b[3]), num(f.tw, b[4]), num(f.inuse, b[5]));
-		printf("  socket destroy (reaping, ss -K): %s\n", f.destroy == 1 ? "supported" :
-		       f.destroy == 0 ? "NOT supported (CONFIG_INET_DIAG_DESTROY off)" : "unknown");
-		for (int k = 0; k < na; k++)
-			printf("  advice: %s\n", adv[k]);
+		r.na = advice(&r.f, r.held, r.orphaned, r.adv, 4);
+		if (cfg->json)
+			print_ns_json(jw, &r, t, peers, np, now);
+		else
+			print_ns_text(&r, t, peers, np, now);
 	}
 	if (!cfg->json)
 		printf("\nKnobs: net.ipv4.tcp_fin_timeout bounds orphaned FIN_WAIT_2 only; held sockets need "

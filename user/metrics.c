@@ -31,23 +31,13 @@ static void peer_labels(struct strbuf *sb, const struct fw2_peer *p)
 		sb_printf(sb, "\",netns=\"other\"");
 }
 
-int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct fw_run_stats *st,
-		   int top_k, __u64 now, __u64 reaped_ok, __u64 reaped_failed)
+/* Per-peer gauges: top K peers by count and the rest as peer="other". */
+static void render_peers(struct strbuf *sb, const struct fw2_tracker *t, const struct fw2_peer **peers,
+			 int n, __u64 now)
 {
-	const struct fw2_counters *c = fw2_counters(t);
-	const struct fw2_peer **peers;
-	__u32 held, orphaned, total = fw2_total(t, &held, &orphaned);
-	__u32 shown_held = 0, shown_orph = 0;
-	int n;
+	__u32 held, orphaned, shown_held = 0, shown_orph = 0;
 
-	if (top_k < 1)
-		top_k = 1;
-	peers = malloc((size_t)top_k * sizeof(*peers));
-	if (!peers)
-		return -ENOMEM;
-	n = fw2_top_peers(t, peers, top_k, 1);
-	sb_reset(sb);
-
+	fw2_total(t, &held, &orphaned);
 	head(sb, "finwatch_fin_wait2_sockets", "gauge",
 	     "TCP sockets in FIN_WAIT_2 now per peer; kind=held (fd kept, no kernel timeout) or "
 	     "orphaned (closed, ends after tcp_fin_timeout); peer=\"other\" folds peers beyond the top K.");
@@ -72,7 +62,6 @@ int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct 
 	     "TCP sockets in FIN_WAIT_2 now on this host, after finwatch's filters.");
 	sb_printf(sb, "finwatch_fin_wait2_host_sockets{kind=\"held\"} %u\n", held);
 	sb_printf(sb, "finwatch_fin_wait2_host_sockets{kind=\"orphaned\"} %u\n", orphaned);
-	(void)total;
 
 	head(sb, "finwatch_handoffs_unconfirmed", "gauge",
 	     "Orphans handed to a timewait socket that no scan has looked at yet; most got the peer's "
@@ -86,11 +75,14 @@ int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct 
 		peer_labels(sb, peers[i]);
 		sb_printf(sb, "} %.3f\n", (double)fw2_peer_oldest_age(t, peers[i], now, NULL) / 1e9);
 	}
+}
+
+static void render_lifetimes(struct strbuf *sb, const struct fw2_counters *c)
+{
+	__u64 cum = 0;
 
 	head(sb, "finwatch_fin_wait2_lifetime_seconds", "histogram",
 	     "Time sockets spent in FIN_WAIT_2, counted when they left it.");
-	__u64 cum = 0;
-
 	for (int b = 0; b <= HIST_EMIT_MAX; b++) {
 		cum += c->hist[b];
 		sb_printf(sb, "finwatch_fin_wait2_lifetime_seconds_bucket{le=\"%.3f\"} %llu\n",
@@ -106,7 +98,11 @@ int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct 
 	for (int o = 0; o < FW2_OUT_MAX; o++)
 		sb_printf(sb, "finwatch_fin_wait2_exits_total{outcome=\"%s\"} %llu\n", fw2_outcome_name(o),
 			  (unsigned long long)c->outcomes[o]);
+}
 
+/* What the kernel side and finwatch itself did and cost. */
+static void render_run(struct strbuf *sb, const struct fw_run_stats *st)
+{
 	head(sb, "finwatch_events_total", "counter", "Events the BPF program submitted to the ring buffer.");
 	sb_printf(sb, "finwatch_events_total %llu\n", (unsigned long long)st->events);
 	head(sb, "finwatch_events_lost_total", "counter",
@@ -130,6 +126,12 @@ int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct 
 	sb_printf(sb, "finwatch_scans_total %llu\n", (unsigned long long)st->scans);
 	head(sb, "finwatch_scan_cpu_seconds_total", "counter", "CPU those walks used.");
 	sb_printf(sb, "finwatch_scan_cpu_seconds_total %.3f\n", (double)st->scan_cpu_ns / 1e9);
+}
+
+static void render_alerts(struct strbuf *sb, const struct fw2_tracker *t, const struct fw2_peer **peers,
+			  int n)
+{
+	const struct fw2_counters *c = fw2_counters(t);
 
 	head(sb, "finwatch_alerts_firing", "gauge", "Alerts firing now, by rule and peer.");
 	for (int i = 0; i < n; i++)
@@ -145,7 +147,25 @@ int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct 
 	for (int r = 0; r < FW2_RULE_MAX; r++)
 		sb_printf(sb, "finwatch_alerts_fired_total{rule=\"%s\"} %llu\n", fw2_rule_name(r),
 			  (unsigned long long)c->fired_by_rule[r]);
+}
 
+int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct fw_run_stats *st,
+		   int top_k, __u64 now, __u64 reaped_ok, __u64 reaped_failed)
+{
+	const struct fw2_peer **peers;
+	int n;
+
+	if (top_k < 1)
+		top_k = 1;
+	peers = malloc((size_t)top_k * sizeof(*peers));
+	if (!peers)
+		return -ENOMEM;
+	n = fw2_top_peers(t, peers, top_k, 1);
+	sb_reset(sb);
+	render_peers(sb, t, peers, n, now);
+	render_lifetimes(sb, fw2_counters(t));
+	render_run(sb, st);
+	render_alerts(sb, t, peers, n);
 	head(sb, "finwatch_reaped_total", "counter", "FIN_WAIT_2 sockets finwatch destroyed, by result.");
 	sb_printf(sb, "finwatch_reaped_total{result=\"ok\"} %llu\n", (unsigned long long)reaped_ok);
 	sb_printf(sb, "finwatch_reaped_total{result=\"failed\"} %llu\n", (unsigned long long)reaped_failed);
