@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "fw2_tracker.h"
+#include "grow.h"
 #include "parse.h"
 
 /* The kernel's TCP_TIMEWAIT_LEN: a timewait socket that receives the peer's
@@ -119,15 +120,8 @@ static struct netns_info *ns_get(struct fw2_tracker *t, __u32 netns, int create)
 			return &t->ns[i];
 	if (!create)
 		return NULL;
-	if (t->n_ns == t->ns_cap) {
-		__u32 cap = t->ns_cap ? t->ns_cap * 2 : 8;
-		struct netns_info *n = realloc(t->ns, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		t->ns = n;
-		t->ns_cap = cap;
-	}
+	if (GROW(t->ns, t->n_ns, t->ns_cap, 8))
+		return NULL;
 	t->ns[t->n_ns] = (struct netns_info){ .netns = netns, .fin_timeout_s = -1 };
 	return &t->ns[t->n_ns++];
 }
@@ -209,15 +203,8 @@ static __u32 proc_get(struct fw2_tracker *t, __u32 pid, const char *comm)
 		idx = t->proc_free;
 		t->proc_free = t->procs[idx].pid;
 	} else {
-		if (t->procs_used == t->procs_cap) {
-			__u32 cap = t->procs_cap ? t->procs_cap * 2 : 16;
-			struct fw2_proc *n = realloc(t->procs, cap * sizeof(*n));
-
-			if (!n)
-				return FW2_NIL;
-			t->procs = n;
-			t->procs_cap = cap;
-		}
+		if (GROW(t->procs, t->procs_used, t->procs_cap, 16))
+			return FW2_NIL;
 		idx = t->procs_used++;
 	}
 	t->procs[idx].pid = pid;
@@ -292,15 +279,8 @@ static __u32 laddr_get(struct fw2_tracker *t, const __u8 *addr)
 			t->laddrs[idx].refs++;
 			return idx;
 		}
-	if (t->laddrs_used == t->laddrs_cap) {
-		__u32 cap = t->laddrs_cap ? t->laddrs_cap * 2 : 8;
-		void *n = realloc(t->laddrs, cap * sizeof(*t->laddrs));
-
-		if (!n)
-			return FW2_NIL;
-		t->laddrs = n;
-		t->laddrs_cap = cap;
-	}
+	if (GROW(t->laddrs, t->laddrs_used, t->laddrs_cap, 8))
+		return FW2_NIL;
 	idx = t->laddrs_used++;
 	memcpy(t->laddrs[idx].addr, addr, 16);
 	t->laddrs[idx].refs = 1;
@@ -401,15 +381,8 @@ static __u32 peer_get(struct fw2_tracker *t, __u32 netns, __u16 family, const __
 		idx = t->peer_free;
 		t->peer_free = t->peers[idx].hnext;
 	} else {
-		if (t->peers_used == t->peers_cap) {
-			__u32 cap = t->peers_cap * 2;
-			struct fw2_peer *n = realloc(t->peers, cap * sizeof(*n));
-
-			if (!n)
-				return FW2_NIL;
-			t->peers = n;
-			t->peers_cap = cap;
-		}
+		if (GROW(t->peers, t->peers_used, t->peers_cap, 64))
+			return FW2_NIL;
 		idx = t->peers_used++;
 	}
 	k.in_use = 1;
@@ -691,6 +664,8 @@ static __u32 sock_add(struct fw2_tracker *t, __u64 cookie, __u32 peer, __u64 ent
 		idx = t->sock_free;
 		t->sock_free = t->socks[idx].next;
 	} else {
+		/* Not GROW: raddrs is a parallel array that must grow with
+		 * socks before the capacity changes. */
 		if (t->socks_used == t->socks_cap) {
 			__u32 cap = t->socks_cap * 2;
 			struct fw2_sock *n = realloc(t->socks, (size_t)cap * sizeof(*n));

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "netns.h"
+#include "grow.h"
 
 static void add_ref(struct netns_set *set, const char *path)
 {
@@ -19,15 +20,8 @@ static void add_ref(struct netns_set *set, const char *path)
 	for (int i = 0; i < set->n; i++)
 		if (set->refs[i].inum == (__u32)st.st_ino)
 			return;
-	if (set->n == set->cap) {
-		int cap = set->cap ? set->cap * 2 : 16;
-		struct netns_ref *r = realloc(set->refs, cap * sizeof(*r));
-
-		if (!r)
-			return;
-		set->refs = r;
-		set->cap = cap;
-	}
+	if (GROW(set->refs, set->n, set->cap, 16))
+		return;
 	set->refs[set->n].inum = (__u32)st.st_ino;
 	snprintf(set->refs[set->n].path, sizeof(set->refs[0].path), "%s", path);
 	set->n++;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernel_hz.h"
+#include "grow.h"
 #include "parse.h"
 #include "scan_driver.h"
 
@@ -29,15 +30,8 @@ static void want_owner(struct scan_driver *d, __u64 cookie, __u32 ino)
 	d->owners_wanted = 1;
 	if (d->ops->kernel_owners(d->ctx))
 		return;         /* the kernel walk matches by cookie: no list */
-	if (d->n_owners == d->cap_owners) {
-		int cap = d->cap_owners ? d->cap_owners * 2 : 256;
-		struct sock_owner_req *n = realloc(d->owners, (size_t)cap * sizeof(*n));
-
-		if (!n)
-			return;
-		d->owners = n;
-		d->cap_owners = cap;
-	}
+	if (GROW(d->owners, d->n_owners, d->cap_owners, 256))
+		return;
 	d->owners[d->n_owners++] = (struct sock_owner_req){ .cookie = cookie, .ino = ino };
 }
 
