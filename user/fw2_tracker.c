@@ -1187,6 +1187,42 @@ static void judge_missing(struct fw2_tracker *t, __u32 idx, __u64 end_ns)
 	sock_exit(t, idx, FW2_OUT_OTHER, t->scan_start_ns);
 }
 
+/* The one per-namespace walk: fn(t, i, ctx) for every socket of netns,
+ * oldest first per peer; fn may end the socket it is given. */
+static void netns_each_sock(struct fw2_tracker *t, __u32 netns,
+			    void (*fn)(struct fw2_tracker *t, __u32 i, void *ctx), void *ctx)
+{
+	for (__u32 pi = 0; pi < t->peers_used; pi++) {
+		struct fw2_peer *p = &t->peers[pi];
+
+		if (!p->in_use || p->netns != netns)
+			continue;
+		for (__u32 i = p->head, next; i != FW2_NIL; i = next) {
+			next = t->socks[i].next;
+			fn(t, i, ctx);
+		}
+	}
+}
+
+/* After a complete walk: a socket it did not see is gone (or missed). */
+static void judge_unseen(struct fw2_tracker *t, __u32 i, void *ctx)
+{
+	const struct fw2_sock *s = &t->socks[i];
+	__u64 end_ns = *(const __u64 *)ctx;
+
+	if (s->scan_gen == t->scan_gen)
+		return;
+	if (s->state == FW2_FULL) {
+		/* Entered after the walk began: not comparable. */
+		if (t->scan_full && s->enter_ns < t->scan_start_ns)
+			judge_missing(t, i, end_ns);
+		return;
+	}
+	if (s->state == FW2_TW_PENDING && s->aux_ns >= t->scan_start_ns)
+		return;
+	judge_missing(t, i, end_ns);
+}
+
 void fw2_scan_end(struct fw2_tracker *t, __u64 end_ns)
 {
 	struct netns_info *n;
@@ -1197,27 +1233,34 @@ void fw2_scan_end(struct fw2_tracker *t, __u64 end_ns)
 	n = ns_get(t, t->scan_netns, 1);
 	if (n)
 		n->walked_from_ns = t->scan_start_ns;
-	for (__u32 pi = 0; pi < t->peers_used; pi++) {
-		struct fw2_peer *p = &t->peers[pi];
+	netns_each_sock(t, t->scan_netns, judge_unseen, &end_ns);
+}
 
-		if (!p->in_use || p->netns != t->scan_netns)
-			continue;
-		for (__u32 i = p->head, next; i != FW2_NIL; i = next) {
-			struct fw2_sock *s = &t->socks[i];
+struct blind_ctx {
+	__u64 now, fin_to;
+};
 
-			next = s->next;
-			if (s->scan_gen == t->scan_gen)
-				continue;
-			if (s->state == FW2_FULL) {
-				/* Entered after the walk began: not comparable. */
-				if (t->scan_full && s->enter_ns < t->scan_start_ns)
-					judge_missing(t, i, end_ns);
-				continue;
-			}
-			if (s->state == FW2_TW_PENDING && s->aux_ns >= t->scan_start_ns)
-				continue;
-			judge_missing(t, i, end_ns);
-		}
+/* No scan can see this namespace: timewait sockets end at their expected
+ * timeout. */
+static void end_when_expired(struct fw2_tracker *t, __u32 i, void *ctx)
+{
+	const struct blind_ctx *b = ctx;
+	struct fw2_sock *s = &t->socks[i];
+	__u64 end;
+
+	if (s->state == FW2_TW)
+		end = s->aux_ns;
+	else if (s->state == FW2_TW_PENDING)
+		end = s->enter_ns + b->fin_to;
+	else
+		return;
+	if (b->now >= end) {
+		sock_exit(t, i, FW2_OUT_TIMEOUT, end);
+	} else if (s->state == FW2_TW_PENDING) {
+		/* No scan will confirm it: count it as stuck until its
+		 * expected timeout. */
+		s->aux_ns = end;
+		sock_set_state(t, s, FW2_TW);
 	}
 }
 
@@ -1225,50 +1268,22 @@ void fw2_netns_unscannable(struct fw2_tracker *t, __u32 netns, __u64 now)
 {
 	scan_finish(t);          /* the scan that found this ended without scan_end */
 	int fin_s = fw2_netns_fin_timeout(t, netns);
-	__u64 fin_to = (fin_s > 0 ? (__u64)fin_s : 60) * NS_PER_SEC;
+	struct blind_ctx b = { now, (fin_s > 0 ? (__u64)fin_s : 60) * NS_PER_SEC };
 
-	for (__u32 pi = 0; pi < t->peers_used; pi++) {
-		struct fw2_peer *p = &t->peers[pi];
+	netns_each_sock(t, netns, end_when_expired, &b);
+}
 
-		if (!p->in_use || p->netns != netns)
-			continue;
-		for (__u32 i = p->head, next; i != FW2_NIL; i = next) {
-			struct fw2_sock *s = &t->socks[i];
-			__u64 end;
-
-			next = s->next;
-			if (s->state == FW2_TW)
-				end = s->aux_ns;
-			else if (s->state == FW2_TW_PENDING)
-				end = s->enter_ns + fin_to;
-			else
-				continue;
-			if (now >= end) {
-				sock_exit(t, i, FW2_OUT_TIMEOUT, end);
-			} else if (s->state == FW2_TW_PENDING) {
-				/* No scan will confirm it: count it as stuck
-				 * until its expected timeout. */
-				s->aux_ns = end;
-				sock_set_state(t, s, FW2_TW);
-			}
-		}
-	}
+/* The namespace is deleted: its timewait sockets went with it. */
+static void end_timewait(struct fw2_tracker *t, __u32 i, void *ctx)
+{
+	if (t->socks[i].state == FW2_TW || t->socks[i].state == FW2_TW_PENDING)
+		sock_exit(t, i, FW2_OUT_OTHER, *(const __u64 *)ctx);
 }
 
 void fw2_netns_gone(struct fw2_tracker *t, __u32 netns, __u64 now)
 {
 	scan_finish(t);          /* the scan that found this ended without scan_end */
-	for (__u32 pi = 0; pi < t->peers_used; pi++) {
-		struct fw2_peer *p = &t->peers[pi];
-
-		if (!p->in_use || p->netns != netns)
-			continue;
-		for (__u32 i = p->head, next; i != FW2_NIL; i = next) {
-			next = t->socks[i].next;
-			if (t->socks[i].state == FW2_TW || t->socks[i].state == FW2_TW_PENDING)
-				sock_exit(t, i, FW2_OUT_OTHER, now);
-		}
-	}
+	netns_each_sock(t, netns, end_timewait, &now);
 }
 
 /* ---- alerts ---- */
@@ -1461,10 +1476,9 @@ int fw2_total_firing(const struct fw2_tracker *t)
 	return t->total_firing;
 }
 
-static const struct fw2_tracker *sort_t;
-
-static int peer_cmp(const void *a, const void *b)
+static int peer_cmp(const void *a, const void *b, void *ctx)
 {
+	const struct fw2_tracker *t = ctx;
 	const struct fw2_peer *x = *(const struct fw2_peer *const *)a;
 	const struct fw2_peer *y = *(const struct fw2_peer *const *)b;
 	__u32 cx = x->held + x->orphaned, cy = y->held + y->orphaned;
@@ -1472,8 +1486,8 @@ static int peer_cmp(const void *a, const void *b)
 
 	if (cx != cy)
 		return cx > cy ? -1 : 1;
-	ex = x->head != FW2_NIL ? sort_t->socks[x->head].enter_ns : UINT64_MAX;
-	ey = y->head != FW2_NIL ? sort_t->socks[y->head].enter_ns : UINT64_MAX;
+	ex = x->head != FW2_NIL ? t->socks[x->head].enter_ns : UINT64_MAX;
+	ey = y->head != FW2_NIL ? t->socks[y->head].enter_ns : UINT64_MAX;
 	if (ex != ey)
 		return ex < ey ? -1 : 1;
 	if (x->exited != y->exited)
@@ -1497,8 +1511,7 @@ int fw2_top_peers(const struct fw2_tracker *t, const struct fw2_peer **out, int 
 		if (p->in_use && (with_idle || p->held + p->orphaned))
 			all[n++] = p;
 	}
-	sort_t = t;
-	qsort(all, n, sizeof(*all), peer_cmp);
+	qsort_r(all, n, sizeof(*all), peer_cmp, (void *)t);
 	if (n > max)
 		n = max;
 	memcpy(out, all, n * sizeof(*all));
