@@ -1068,66 +1068,62 @@ static __u64 jiffies_to_ns(const struct fw2_tracker *t, __s64 j)
 	return j <= 0 ? 0 : (__u64)j * (NS_PER_SEC / (t->scan_hz ? t->scan_hz : 250));
 }
 
-void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)
+/* A timewait socket: still in FIN_WAIT2 (followed, or discovered), or in
+ * TIME_WAIT (the peer's FIN came). */
+static void scan_tw_rec(struct fw2_tracker *t, const struct fw_scan_rec *r, __u32 idx)
 {
-	__u32 idx = sock_find(t, r->cookie);
+	/* Signed: expires can be in the past while the timer runs late. */
+	__s64 left_j = (__s64)(r->stamp_jiffies - r->now_jiffies);
+	__u64 expiry_ns = left_j > 0 ? r->now_ns + jiffies_to_ns(t, left_j) : r->now_ns;
 
-	if (!t->scanning)
-		return;
-	t->cal_ns = r->now_ns;
-	t->cal_jiffies = r->now_jiffies;
-	t->cal_hz = t->scan_hz;
-	if (r->kind == FW_SCAN_TW) {
-		/* Signed: expires can be in the past while the timer runs late. */
-		__s64 left_j = (__s64)(r->stamp_jiffies - r->now_jiffies);
-		__u64 expiry_ns = left_j > 0 ? r->now_ns + jiffies_to_ns(t, left_j) : r->now_ns;
-
-		if (r->state == FW_TCP_TIME_WAIT) {
-			if (idx == FW2_NIL)
-				return;
-			/* The FIN re-armed the timer to FIN + TCP_TIMEWAIT_LEN. */
-			__u64 fin_ns = expiry_ns > TCP_TIMEWAIT_LEN_NS ? expiry_ns - TCP_TIMEWAIT_LEN_NS : 0;
-			struct fw2_sock *s = &t->socks[idx];
-
-			if (fin_ns < s->enter_ns)
-				fin_ns = s->enter_ns;
-			if (fin_ns > r->now_ns)
-				fin_ns = r->now_ns;
-			t->exiting_seen_tw = 1;
-			sock_exit(t, idx, FW2_OUT_PEER_FIN, fin_ns);
-			t->exiting_seen_tw = 0;
+	if (r->state == FW_TCP_TIME_WAIT) {
+		if (idx == FW2_NIL)
 			return;
-		}
-		if (idx == FW2_NIL) {
-			__u64 fin_to = t->scan_fin_timeout_s > 0 ? (__u64)t->scan_fin_timeout_s * NS_PER_SEC
-							       : TCP_TIMEWAIT_LEN_NS;
-			__u64 left_ns = expiry_ns - r->now_ns;
-			__u64 age = fin_to > left_ns ? fin_to - left_ns : 0;
-			__u32 peer = peer_get(t, r->netns, r->family, r->daddr, r->dport, r->now_ns);
-
-			if (peer == FW2_NIL)
-				return;
-			idx = sock_add(t, r->cookie, peer, r->now_ns - age, r->sport, r->dport, 1,
-				       FW2_F_DISCOVERED | FW2_F_LOWER_BOUND, r->daddr);
-			if (idx == FW2_NIL)
-				return;
-			t->ctr.discovered++;
-			if (t->cb.follow)
-				t->cb.follow(t->cb.ctx, r->cookie);
-		} else if (t->socks[idx].state != FW2_TW) {
-			t->ctr.tw_confirmed++;
-		}
+		/* The FIN re-armed the timer to FIN + TCP_TIMEWAIT_LEN. */
+		__u64 fin_ns = expiry_ns > TCP_TIMEWAIT_LEN_NS ? expiry_ns - TCP_TIMEWAIT_LEN_NS : 0;
 		struct fw2_sock *s = &t->socks[idx];
 
-		if (s->laddr == FW2_NIL && keeps_laddr(t))
-			s->laddr = laddr_get(t, r->saddr);
-		sock_set_orphaned(t, s, 1);
-		sock_set_state(t, s, FW2_TW);
-		s->aux_ns = expiry_ns;
-		s->scan_gen = t->scan_gen;
+		if (fin_ns < s->enter_ns)
+			fin_ns = s->enter_ns;
+		if (fin_ns > r->now_ns)
+			fin_ns = r->now_ns;
+		t->exiting_seen_tw = 1;
+		sock_exit(t, idx, FW2_OUT_PEER_FIN, fin_ns);
+		t->exiting_seen_tw = 0;
 		return;
 	}
-	/* A full socket in FIN_WAIT2. */
+	if (idx == FW2_NIL) {
+		__u64 fin_to = t->scan_fin_timeout_s > 0 ? (__u64)t->scan_fin_timeout_s * NS_PER_SEC
+						       : TCP_TIMEWAIT_LEN_NS;
+		__u64 left_ns = expiry_ns - r->now_ns;
+		__u64 age = fin_to > left_ns ? fin_to - left_ns : 0;
+		__u32 peer = peer_get(t, r->netns, r->family, r->daddr, r->dport, r->now_ns);
+
+		if (peer == FW2_NIL)
+			return;
+		idx = sock_add(t, r->cookie, peer, r->now_ns - age, r->sport, r->dport, 1,
+			       FW2_F_DISCOVERED | FW2_F_LOWER_BOUND, r->daddr);
+		if (idx == FW2_NIL)
+			return;
+		t->ctr.discovered++;
+		if (t->cb.follow)
+			t->cb.follow(t->cb.ctx, r->cookie);
+	} else if (t->socks[idx].state != FW2_TW) {
+		t->ctr.tw_confirmed++;
+	}
+	struct fw2_sock *s = &t->socks[idx];
+
+	if (s->laddr == FW2_NIL && keeps_laddr(t))
+		s->laddr = laddr_get(t, r->saddr);
+	sock_set_orphaned(t, s, 1);
+	sock_set_state(t, s, FW2_TW);
+	s->aux_ns = expiry_ns;
+	s->scan_gen = t->scan_gen;
+}
+
+/* A full socket in FIN_WAIT2: known, or discovered with a lower-bound age. */
+static void scan_full_rec(struct fw2_tracker *t, const struct fw_scan_rec *r, __u32 idx)
+{
 	if (idx == FW2_NIL) {
 		__u32 since_j = (__u32)r->now_jiffies - (__u32)r->stamp_jiffies;
 		__u64 age = jiffies_to_ns(t, (__s64)since_j);
@@ -1149,6 +1145,21 @@ void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)
 		s->laddr = laddr_get(t, r->saddr);
 	sock_set_orphaned(t, s, !!(r->flags & FW_EVF_ORPHANED));
 	s->scan_gen = t->scan_gen;
+}
+
+void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)
+{
+	__u32 idx = sock_find(t, r->cookie);
+
+	if (!t->scanning)
+		return;
+	t->cal_ns = r->now_ns;
+	t->cal_jiffies = r->now_jiffies;
+	t->cal_hz = t->scan_hz;
+	if (r->kind == FW_SCAN_TW)
+		scan_tw_rec(t, r, idx);
+	else
+		scan_full_rec(t, r, idx);
 }
 
 /* A followed socket the scan no longer lists: how did it end? */
