@@ -581,9 +581,9 @@ int cli_socket_allowed(const struct fw_config *cfg, uint16_t family, uint16_t sp
 	return cli_peer_allowed(cfg, family, daddr);
 }
 
-void cli_tracker_policy(const struct fw_config *cfg, struct fw2_policy *pol)
+struct fw2_policy cli_tracker_policy(const struct fw_config *cfg)
 {
-	*pol = (struct fw2_policy){
+	return (struct fw2_policy){
 		.group_by = cfg->group_by,
 		.group_prefix4 = cfg->group_prefix4,
 		.group_prefix6 = cfg->group_prefix6,

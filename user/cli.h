@@ -81,7 +81,7 @@ int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t er
 void cli_usage(FILE *out);
 
 /* The part of cfg the tracker needs. */
-void cli_tracker_policy(const struct fw_config *cfg, struct fw2_policy *pol);
+struct fw2_policy cli_tracker_policy(const struct fw_config *cfg);
 
 /* 1 if addr is inside any of the n CIDRs, or the list is empty. */
 int cidr_list_match(const struct cidr *list, int n, uint16_t family, const uint8_t *addr);

@@ -671,10 +671,9 @@ static int tracker_setup(struct app *a, const struct fw_kernel_support *ks)
 {
 	struct fw2_callbacks cb = { .on_exit = on_exit_cb, .on_alert = on_alert_cb,
 				    .follow = follow_cb, .unfollow = unfollow_cb, .ctx = a };
-	struct fw2_policy pol;
+	struct fw2_policy pol = cli_tracker_policy(a->cfg);
 	int err;
 
-	cli_tracker_policy(a->cfg, &pol);
 	a->tracker = fw2_tracker_new(&pol, &cb, 0);
 	if (!a->tracker) {
 		fw_warn(LOG_ERR, "out of memory creating the tracker");

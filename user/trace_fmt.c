@@ -23,6 +23,17 @@ void json_comm_field(struct json_writer *jw, const char *name, const char *comm)
 	jw_string_len(jw, comm, strnlen(comm, FW_COMM_LEN));
 }
 
+void json_holder_fields(struct json_writer *jw, __u32 pid, const char *comm)
+{
+	if (comm) {
+		jw_uint_field(jw, "pid", pid);
+		json_comm_field(jw, "comm", comm);
+	} else {
+		jw_null_field(jw, "pid");
+		jw_null_field(jw, "comm");
+	}
+}
+
 void text_comm(char *dst, size_t len, const char *comm)
 {
 	size_t j = 0;

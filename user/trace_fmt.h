@@ -25,5 +25,7 @@ void text_comm(char *dst, size_t len, const char *comm);
 
 /* comm may hold any byte and is not always NUL-terminated. */
 void json_comm_field(struct json_writer *jw, const char *name, const char *comm);
+/* "pid" and "comm" of a process, or both null when comm is NULL (unknown). */
+void json_holder_fields(struct json_writer *jw, __u32 pid, const char *comm);
 
 #endif

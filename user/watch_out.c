@@ -68,13 +68,7 @@ void out_exit_json(struct json_writer *jw, const struct fw2_exit *x)
 	jw_bool_field(jw, "duration_lower_bound", x->duration_lower_bound);
 	jw_string_field(jw, "outcome", fw2_outcome_name(x->outcome));
 	jw_bool_field(jw, "orphaned", x->orphaned);
-	if (x->comm) {
-		jw_uint_field(jw, "pid", x->pid);
-		json_comm_field(jw, "comm", x->comm);
-	} else {
-		jw_null_field(jw, "pid");
-		jw_null_field(jw, "comm");
-	}
+	json_holder_fields(jw, x->pid, x->comm);
 	jw_uint_field(jw, "cookie", x->cookie);
 	jw_end_object(jw);
 }
@@ -314,13 +308,7 @@ void out_reaped_json(struct json_writer *jw, const struct fw2_candidate *c, cons
 	jw_double_field(jw, "age_s", (double)c->age_ns / 1e9);
 	jw_string_field(jw, "kind", c->orphaned ? "orphaned" : "held");
 	jw_bool_field(jw, "timewait", c->timewait);
-	if (c->pid) {
-		jw_uint_field(jw, "pid", c->pid);
-		json_comm_field(jw, "comm", c->comm);
-	} else {
-		jw_null_field(jw, "pid");
-		jw_null_field(jw, "comm");
-	}
+	json_holder_fields(jw, c->pid, c->pid ? c->comm : NULL);
 	jw_string_field(jw, "result", result);
 	if (err)
 		jw_string_field(jw, "error", strerror(-err));

@@ -17,15 +17,6 @@
 #include "cli.h"
 #include "fw2_tracker.h"
 
-/* The tracker's policy from a command-line configuration. */
-static const struct fw2_policy *cli_policy(const struct fw_config *cfg)
-{
-	static struct fw2_policy pol;
-
-	cli_tracker_policy(cfg, &pol);
-	return &pol;
-}
-
 static __u64 now_ns(void)
 {
 	struct timespec ts;
@@ -136,7 +127,7 @@ int main(int argc, char **argv)
 	cli_defaults(&cfg);
 	cfg.max_per_peer = n / peers / 2;   /* every peer crosses it: the tick fires */
 	rss0 = rss_kib();
-	t = fw2_tracker_new(cli_policy(&cfg), &cb, (__u32)(n + 16));
+	t = fw2_tracker_new((const struct fw2_policy[]){ cli_tracker_policy(&cfg) }, &cb, (__u32)(n + 16));
 	if (!t)
 		return 1;
 	t0 = now_ns();
@@ -188,7 +179,7 @@ int main(int argc, char **argv)
 
 	/* Startup discovery (1M ages spread over the peers, arriving in hash
 	 * order) and a reconciliation that finds them all tracked. */
-	t = fw2_tracker_new(cli_policy(&cfg), &cb, (__u32)(n + 16));
+	t = fw2_tracker_new((const struct fw2_policy[]){ cli_tracker_policy(&cfg) }, &cb, (__u32)(n + 16));
 	if (!t)
 		return 1;
 	__u64 d = scan_all(t, n, peers, base), rc = scan_all(t, n, peers, base + NS_PER_SEC);

@@ -69,7 +69,8 @@ static inline void golden_print(const char *name, const char *got)
 	} while (0)
 
 /* One transition of socket `cookie` of 10.0.0.1 to 192.0.2.<peer>:443 in
- * the init netns, closed by frontend[1234]. */
+ * the init netns, closed by frontend[1234]: the event every tracker and
+ * record test is built from. */
 static inline struct fw_event golden_ev(__u64 cookie, int peer, __u8 old, __u8 nw, __u64 ts,
 					__u8 flags, int err)
 {

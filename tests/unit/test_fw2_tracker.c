@@ -9,15 +9,7 @@
 #include <cmocka.h>
 #include "cli.h"
 #include "fw2_tracker.h"
-
-/* The tracker's policy from a command-line configuration. */
-static const struct fw2_policy *cli_policy(const struct fw_config *cfg)
-{
-	static struct fw2_policy pol;
-
-	cli_tracker_policy(cfg, &pol);
-	return &pol;
-}
+#include "golden.h"
 
 #define S NS_PER_SEC
 #define MS NS_PER_MS
@@ -67,7 +59,7 @@ static struct fw2_tracker *mk(struct fw_config *cfg)
 	struct fw2_callbacks cb = { on_exit_cb, on_alert_cb, follow_cb, unfollow_cb, NULL };
 
 	memset(&lg, 0, sizeof(lg));
-	return fw2_tracker_new(cli_policy(cfg), &cb, 0);
+	return fw2_tracker_new((const struct fw2_policy[]){ cli_tracker_policy(cfg) }, &cb, 0);
 }
 
 static struct fw_config defaults(void)
@@ -80,25 +72,7 @@ static struct fw_config defaults(void)
 
 static struct fw_event ev(__u64 cookie, int peer_last_octet, __u8 old, __u8 nw, __u64 ts, __u8 flags, int err)
 {
-	struct fw_event e;
-
-	memset(&e, 0, sizeof(e));
-	e.ts_ns = ts;
-	e.cookie = cookie;
-	e.ns_in_old = FW_NS_UNKNOWN;
-	e.netns = NETNS;
-	e.family = FW_AF_INET;
-	e.saddr[0] = 10; e.saddr[3] = 1;
-	e.daddr[0] = 192; e.daddr[1] = 0; e.daddr[2] = 2; e.daddr[3] = (__u8)peer_last_octet;
-	e.sport = (__u16)(40000 + cookie);
-	e.dport = 443;
-	e.oldstate = old;
-	e.newstate = nw;
-	e.flags = flags | FW_EVF_CLOSER;
-	e.pid = 1234;
-	memcpy(e.comm, "frontend", 9);
-	e.sk_err = err;
-	return e;
+	return golden_ev(cookie, peer_last_octet, old, nw, ts, flags | FW_EVF_CLOSER, err);
 }
 
 static void enter(struct fw2_tracker *t, __u64 cookie, int peer, __u64 ts, int orphaned)
@@ -809,7 +783,7 @@ static void test_capacity_limit(void **state)
 {
 	struct fw_config cfg = defaults();
 	struct fw2_callbacks cb = { 0 };
-	struct fw2_tracker *t = fw2_tracker_new(cli_policy(&cfg), &cb, 3);
+	struct fw2_tracker *t = fw2_tracker_new((const struct fw2_policy[]){ cli_tracker_policy(&cfg) }, &cb, 3);
 
 	for (int i = 0; i < 5; i++)
 		enter(t, 1 + i, 1, S, 0);

@@ -11,15 +11,6 @@
 #include "parse.h"
 #include "golden.h"
 
-/* The tracker's policy from a command-line configuration. */
-static const struct fw2_policy *cli_policy(const struct fw_config *cfg)
-{
-	static struct fw2_policy pol;
-
-	cli_tracker_policy(cfg, &pol);
-	return &pol;
-}
-
 #define S NS_PER_SEC
 
 static void feed(struct fw2_tracker *t, __u64 cookie, int peer, int enter, __u64 ts, __u8 flags, int err)
@@ -46,7 +37,7 @@ static void test_page(void **state)
 
 	cli_defaults(&cfg);
 	cfg.max_per_peer = 2;
-	t = fw2_tracker_new(cli_policy(&cfg), &cb, 0);
+	t = fw2_tracker_new((const struct fw2_policy[]){ cli_tracker_policy(&cfg) }, &cb, 0);
 	assert_non_null(t);
 	feed(t, 1, 7, 1, 100 * S, 0, 0);
 	feed(t, 2, 7, 1, 101 * S, FW_EVF_ORPHANED, 0);

@@ -12,15 +12,6 @@
 #include "parse.h"
 #include "scan_driver.h"
 
-/* The tracker's policy from a command-line configuration. */
-static const struct fw2_policy *cli_policy(const struct fw_config *cfg)
-{
-	static struct fw2_policy pol;
-
-	cli_tracker_policy(cfg, &pol);
-	return &pol;
-}
-
 #define S NS_PER_SEC
 #define MS NS_PER_MS
 #define NS_A 4026531840u
@@ -155,7 +146,7 @@ static int setup(void **state)
 	memset(&fk, 0, sizeof(fk));
 	fk.now = 100 * S;
 	cli_defaults(&w.cfg);
-	w.t = fw2_tracker_new(cli_policy(&w.cfg), &cb, 0);
+	w.t = fw2_tracker_new((const struct fw2_policy[]){ cli_tracker_policy(&w.cfg) }, &cb, 0);
 	if (!w.t)
 		return -1;
 	scan_driver_init(&w.d, &fake_ops, NULL, w.t, &w.cfg);

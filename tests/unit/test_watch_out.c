@@ -13,15 +13,6 @@
 #include "watch_out.h"
 #include "golden.h"
 
-/* The tracker's policy from a command-line configuration. */
-static const struct fw2_policy *cli_policy(const struct fw_config *cfg)
-{
-	static struct fw2_policy pol;
-
-	cli_tracker_policy(cfg, &pol);
-	return &pol;
-}
-
 #define S NS_PER_SEC
 
 static struct capture exits_json, alerts_json, alerts_text;
@@ -81,7 +72,7 @@ static struct fw2_tracker *scenario(void)
 	assert_non_null(cap_open(&exits_json));
 	assert_non_null(cap_open(&alerts_json));
 	assert_non_null(cap_open(&alerts_text));
-	t = fw2_tracker_new(cli_policy(&cfg), &cb, 0);
+	t = fw2_tracker_new((const struct fw2_policy[]){ cli_tracker_policy(&cfg) }, &cb, 0);
 	assert_non_null(t);
 	enter(t, 1, 7, 100 * S, 0);
 	enter(t, 2, 7, 101 * S, 1);
