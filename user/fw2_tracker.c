@@ -5,85 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "fw2_tracker.h"
+#include "fw2_internal.h"
 #include "grow.h"
 #include "parse.h"
-
-/* The kernel's TCP_TIMEWAIT_LEN: a timewait socket that receives the peer's
- * FIN re-arms its timer to FIN time + 60 s, which dates the FIN. */
-#define TCP_TIMEWAIT_LEN_NS (60ULL * NS_PER_SEC)
-/* Peers with nothing open are forgotten after this long. */
-#define PEER_IDLE_EVICT_NS (600ULL * NS_PER_SEC)
-#define DEFAULT_MAX_SOCKS (4U << 20)
-/* Alert details walk at most this many sockets of one peer. */
-#define ALERT_WALK_MAX 100000
-
-struct netns_info {
-	__u32 netns;
-	int fin_timeout_s;
-	__u32 pending;          /* sockets in TW_PENDING or TW */
-	__u64 walked_from_ns;   /* start of the last walk that ended, 0 for none */
-};
-
-struct fw2_tracker {
-	struct fw2_policy pol;
-	struct fw2_callbacks cb;
-
-	struct fw2_sock *socks;
-	/* Remote addresses, parallel to socks, only when peers are prefixes
-	 * (otherwise the peer key is the address): reaping needs them. */
-	__u8 (*raddrs)[16];
-	__u32 socks_cap, socks_used, sock_free, n_socks, max_socks;
-	/* Open addressing, cookie stored inline: a lookup costs one cache
-	 * miss instead of one per chained socket (measured: the chained table
-	 * spent 70% of replay time walking chains). Load stays <= 3/4. */
-	struct sock_slot { __u64 cookie; __u32 idx; __u32 pad; } *sock_slots;
-	__u32 sock_nslots;
-
-	struct fw2_peer *peers;
-	__u32 peers_cap, peers_used, peer_free, n_peers;
-	__u32 *peer_buckets;
-	__u32 peer_nbuckets;
-
-	struct fw2_proc *procs;
-	__u32 procs_cap, procs_used, proc_free;
-
-	/* Local addresses, interned: a host has few, sockets keep an index.
-	 * Only reaping needs them (the kernel finds a socket by its 4-tuple):
-	 * interning one per event cost ~8% of the reader's CPU in a churn
-	 * from 65k source addresses; see keeps_laddr(). */
-	struct { __u8 addr[16]; __u32 refs; } *laddrs;
-	__u32 laddrs_cap, laddrs_used;
-	__u32 *laddr_slots;     /* open addressing over laddrs */
-	__u32 laddr_nslots;
-
-	struct netns_info *ns;
-	__u32 n_ns, ns_cap;
-
-	__u32 held, orphaned;   /* counted: unconfirmed handoffs excluded */
-	__u32 unconfirmed;      /* handoffs no scan has looked at yet */
-	int total_firing;
-	__u64 total_since_ns;
-
-	/* scan in progress */
-	int scanning;
-	__u32 n_unsorted;       /* peers whose list the scan appended out of order */
-	__u32 scan_netns;
-	__u64 scan_start_ns;
-	int scan_fin_timeout_s;
-	__u32 scan_hz;
-	int scan_full;
-	__u16 scan_gen;
-
-	int exiting_seen_tw;    /* sock_exit from a TIME_WAIT scan record */
-
-	/* One (ktime, jiffies) pair seen by a scan: converts our clock to the
-	 * kernel's jiffies, which timewait timers are in. */
-	__u64 cal_ns, cal_jiffies;
-	__u32 cal_hz;
-
-	struct fw2_counters ctr;
-};
 
 static const char *const outcome_names[FW2_OUT_MAX] = {
 	"peer_fin", "rst", "timeout", "killed", "other",
@@ -398,7 +322,7 @@ static __u32 peer_get(struct fw2_tracker *t, __u32 netns, __u16 family, const __
 	return idx;
 }
 
-static void peer_remove(struct fw2_tracker *t, __u32 idx)
+void fw2i_peer_remove(struct fw2_tracker *t, __u32 idx)
 {
 	struct fw2_peer *p = &t->peers[idx];
 	__u32 *pp = &t->peer_buckets[peer_hash(p) & (t->peer_nbuckets - 1)];
@@ -482,7 +406,7 @@ static __u32 slot_find(const struct fw2_tracker *t, __u64 cookie)
 	return FW2_NIL;
 }
 
-static __u32 sock_find(const struct fw2_tracker *t, __u64 cookie)
+__u32 fw2i_sock_find(const struct fw2_tracker *t, __u64 cookie)
 {
 	__u32 h = slot_find(t, cookie);
 
@@ -791,7 +715,7 @@ static void record_exit(struct fw2_tracker *t, struct fw2_peer *p, __u64 cookie,
 }
 
 /* Ends tracking of socket idx with outcome o at exit_ns. */
-static void sock_exit(struct fw2_tracker *t, __u32 idx, enum fw2_outcome o, __u64 exit_ns)
+void fw2i_sock_exit(struct fw2_tracker *t, __u32 idx, enum fw2_outcome o, __u64 exit_ns)
 {
 	struct fw2_sock *s = &t->socks[idx];
 	struct fw2_peer *p = &t->peers[s->peer];
@@ -887,7 +811,7 @@ void fw2_on_event(struct fw2_tracker *t, const struct fw_event *e)
 
 	t->ctr.events++;
 	if (e->newstate == FW_TCP_FIN_WAIT2 && e->oldstate != FW_TCP_FIN_WAIT2) {
-		idx = sock_find(t, e->cookie);
+		idx = fw2i_sock_find(t, e->cookie);
 		if (idx != FW2_NIL) {
 			/* A scan got there first: the event has the exact time. */
 			struct fw2_sock *s = &t->socks[idx];
@@ -917,7 +841,7 @@ void fw2_on_event(struct fw2_tracker *t, const struct fw_event *e)
 	if (e->oldstate != FW_TCP_FIN_WAIT2)
 		return;
 
-	idx = sock_find(t, e->cookie);
+	idx = fw2i_sock_find(t, e->cookie);
 	if (e->newstate == FW_TCP_FIN_WAIT2) {
 		/* close() of a socket shut down earlier: now an orphan, and
 		 * the event ran in the process that closed it. */
@@ -957,92 +881,25 @@ void fw2_on_event(struct fw2_tracker *t, const struct fw_event *e)
 		sock_set_state(t, s, FW2_TW_PENDING);
 		return;
 	}
-	sock_exit(t, idx, close_outcome(e), e->ts_ns);
+	fw2i_sock_exit(t, idx, close_outcome(e), e->ts_ns);
 }
 
 int fw2_needs_proc(const struct fw2_tracker *t, __u64 cookie)
 {
-	__u32 idx = sock_find(t, cookie);
+	__u32 idx = fw2i_sock_find(t, cookie);
 
 	return idx != FW2_NIL && t->socks[idx].proc == FW2_NIL;
 }
 
 void fw2_set_proc(struct fw2_tracker *t, __u64 cookie, __u32 pid, const char *comm)
 {
-	__u32 idx = sock_find(t, cookie);
+	__u32 idx = fw2i_sock_find(t, cookie);
 	char c[FW_COMM_LEN] = "";
 
 	if (idx == FW2_NIL || t->socks[idx].proc != FW2_NIL)
 		return;
 	strncpy(c, comm, FW_COMM_LEN - 1);
 	t->socks[idx].proc = proc_get(t, pid, c);
-}
-
-/* ---- reaping ---- */
-
-int fw2_reap_candidates(const struct fw2_tracker *t, __u64 now, __u64 min_age, int kind_mask,
-			int (*allow)(void *ctx, const struct fw2_peer *p, const __u8 *daddr), void *ctx,
-			struct fw2_candidate *out, int max)
-{
-	int n = 0;
-
-	for (__u32 pi = 0; pi < t->peers_used && n < max; pi++) {
-		const struct fw2_peer *p = &t->peers[pi];
-
-		if (!p->in_use || p->head == FW2_NIL)
-			continue;
-		/* Oldest first: stop at the first socket that is too young. */
-		for (__u32 i = p->head; i != FW2_NIL && n < max; i = t->socks[i].next) {
-			const struct fw2_sock *s = &t->socks[i];
-			int orph = !!(s->flags & FW2_F_ORPHANED);
-			struct fw2_candidate *c;
-
-			if (now <= s->enter_ns || now - s->enter_ns <= min_age)
-				break;
-			if (!(kind_mask & (orph ? FW2_KIND_ORPHANED : FW2_KIND_HELD)) ||
-			    (s->flags & FW2_F_REAPED))
-				continue;
-			if (allow && !allow(ctx, p, t->raddrs ? t->raddrs[i] : p->addr))
-				continue;
-			/* Without the local address the kernel cannot find it. */
-			if (s->laddr == FW2_NIL || s->state == FW2_TW_PENDING)
-				continue;
-			c = &out[n++];
-			memset(c, 0, sizeof(*c));
-			c->cookie = s->cookie;
-			c->age_ns = now - s->enter_ns;
-			c->netns = p->netns;
-			c->family = p->family;
-			c->sport = s->sport;
-			c->dport = s->dport;
-			memcpy(c->saddr, t->laddrs[s->laddr].addr, 16);
-			c->orphaned = orph;
-			c->timewait = s->state == FW2_TW;
-			c->peer = p;
-			if (s->proc != FW2_NIL) {
-				c->pid = t->procs[s->proc].pid;
-				memcpy(c->comm, t->procs[s->proc].comm, FW_COMM_LEN);
-			}
-			memcpy(c->daddr, t->raddrs ? t->raddrs[i] : p->addr, 16);
-		}
-	}
-	return n;
-}
-
-void fw2_mark_reaped(struct fw2_tracker *t, __u64 cookie)
-{
-	__u32 idx = sock_find(t, cookie);
-
-	if (idx != FW2_NIL)
-		t->socks[idx].flags |= FW2_F_REAPED;
-}
-
-void fw2_mark_killed(struct fw2_tracker *t, __u64 cookie, __u64 now)
-{
-	__u32 idx = sock_find(t, cookie);
-
-	if (idx != FW2_NIL)
-		sock_exit(t, idx, FW2_OUT_KILLED, now);
 }
 
 /* ---- scans ---- */
@@ -1088,7 +945,7 @@ static void scan_tw_rec(struct fw2_tracker *t, const struct fw_scan_rec *r, __u3
 		if (fin_ns > r->now_ns)
 			fin_ns = r->now_ns;
 		t->exiting_seen_tw = 1;
-		sock_exit(t, idx, FW2_OUT_PEER_FIN, fin_ns);
+		fw2i_sock_exit(t, idx, FW2_OUT_PEER_FIN, fin_ns);
 		t->exiting_seen_tw = 0;
 		return;
 	}
@@ -1149,7 +1006,7 @@ static void scan_full_rec(struct fw2_tracker *t, const struct fw_scan_rec *r, __
 
 void fw2_scan_rec(struct fw2_tracker *t, const struct fw_scan_rec *r)
 {
-	__u32 idx = sock_find(t, r->cookie);
+	__u32 idx = fw2i_sock_find(t, r->cookie);
 
 	if (!t->scanning)
 		return;
@@ -1172,9 +1029,9 @@ static void judge_missing(struct fw2_tracker *t, __u32 idx, __u64 end_ns)
 		/* Gone at or after its timer: the fin timeout; earlier: RST
 		 * (a timewait socket answers no state event for it). */
 		if (end_ns + NS_PER_SEC / 4 >= s->aux_ns)
-			sock_exit(t, idx, FW2_OUT_TIMEOUT, s->aux_ns);
+			fw2i_sock_exit(t, idx, FW2_OUT_TIMEOUT, s->aux_ns);
 		else
-			sock_exit(t, idx, FW2_OUT_RST, t->scan_start_ns);
+			fw2i_sock_exit(t, idx, FW2_OUT_RST, t->scan_start_ns);
 		return;
 	}
 	if (s->state == FW2_TW_PENDING) {
@@ -1182,20 +1039,20 @@ static void judge_missing(struct fw2_tracker *t, __u32 idx, __u64 end_ns)
 
 		if (fin_to && age_at_close + NS_PER_SEC >= fin_to) {
 			/* Keepalive-timer expiry of an orphan: kernel timeout. */
-			sock_exit(t, idx, FW2_OUT_TIMEOUT, s->aux_ns);
+			fw2i_sock_exit(t, idx, FW2_OUT_TIMEOUT, s->aux_ns);
 		} else if (fin_to && s->enter_ns + fin_to <= t->scan_start_ns) {
 			/* Its timewait successor already expired unseen. */
-			sock_exit(t, idx, FW2_OUT_TIMEOUT, s->enter_ns + fin_to);
+			fw2i_sock_exit(t, idx, FW2_OUT_TIMEOUT, s->enter_ns + fin_to);
 		} else {
 			/* No timewait successor: overflow, linger2 < 0 or an
 			 * RST before the first look. */
-			sock_exit(t, idx, FW2_OUT_OTHER, s->aux_ns);
+			fw2i_sock_exit(t, idx, FW2_OUT_OTHER, s->aux_ns);
 		}
 		return;
 	}
 	/* A full socket the kernel no longer has: its exit event was lost. */
 	t->ctr.reconciled_missing++;
-	sock_exit(t, idx, FW2_OUT_OTHER, t->scan_start_ns);
+	fw2i_sock_exit(t, idx, FW2_OUT_OTHER, t->scan_start_ns);
 }
 
 /* The one per-namespace walk: fn(t, i, ctx) for every socket of netns,
@@ -1266,7 +1123,7 @@ static void end_when_expired(struct fw2_tracker *t, __u32 i, void *ctx)
 	else
 		return;
 	if (b->now >= end) {
-		sock_exit(t, i, FW2_OUT_TIMEOUT, end);
+		fw2i_sock_exit(t, i, FW2_OUT_TIMEOUT, end);
 	} else if (s->state == FW2_TW_PENDING) {
 		/* No scan will confirm it: count it as stuck until its
 		 * expected timeout. */
@@ -1288,252 +1145,11 @@ void fw2_netns_unscannable(struct fw2_tracker *t, __u32 netns, __u64 now)
 static void end_timewait(struct fw2_tracker *t, __u32 i, void *ctx)
 {
 	if (t->socks[i].state == FW2_TW || t->socks[i].state == FW2_TW_PENDING)
-		sock_exit(t, i, FW2_OUT_OTHER, *(const __u64 *)ctx);
+		fw2i_sock_exit(t, i, FW2_OUT_OTHER, *(const __u64 *)ctx);
 }
 
 void fw2_netns_gone(struct fw2_tracker *t, __u32 netns, __u64 now)
 {
 	scan_finish(t);          /* the scan that found this ended without scan_end */
 	netns_each_sock(t, netns, end_timewait, &now);
-}
-
-/* ---- alerts ---- */
-
-static void fill_alert_details(struct fw2_tracker *t, const struct fw2_peer *p, __u64 now,
-			       struct fw2_alert *a)
-{
-	struct { __u32 proc; __u32 count; } top[8];
-	int ntop = 0, walked = 0;
-
-	a->count = p->held + p->orphaned;
-	a->held = p->held;
-	a->orphaned = p->orphaned;
-	a->oldest_age_ns = p->head != FW2_NIL && now > t->socks[p->head].enter_ns
-				   ? now - t->socks[p->head].enter_ns : 0;
-	a->fin_timeout_s = fw2_netns_fin_timeout(t, p->netns);
-	for (__u32 i = p->head; i != FW2_NIL && walked < ALERT_WALK_MAX; i = t->socks[i].next, walked++) {
-		const struct fw2_sock *s = &t->socks[i];
-
-		if (a->n_examples < FW2_ALERT_EXAMPLES) {
-			int k = a->n_examples++;
-
-			a->examples[k].cookie = s->cookie;
-			a->examples[k].sport = s->sport;
-			a->examples[k].dport = s->dport;
-			a->examples[k].age_ns = now > s->enter_ns ? now - s->enter_ns : 0;
-			a->examples[k].orphaned = !!(s->flags & FW2_F_ORPHANED);
-		}
-		if (s->proc == FW2_NIL)
-			continue;
-		int j;
-
-		for (j = 0; j < ntop && top[j].proc != s->proc; j++)
-			;
-		if (j < ntop)
-			top[j].count++;
-		else if (ntop < (int)(sizeof(top) / sizeof(top[0])))
-			top[ntop++] = (typeof(top[0])){ s->proc, 1 };
-	}
-	/* Most sockets first. */
-	for (int i = 0; i < ntop; i++)
-		for (int j = i + 1; j < ntop; j++)
-			if (top[j].count > top[i].count) {
-				typeof(top[0]) tmp = top[i];
-
-				top[i] = top[j];
-				top[j] = tmp;
-			}
-	for (int i = 0; i < ntop && a->n_procs < FW2_ALERT_PROCS; i++) {
-		const struct fw2_proc *pr = &t->procs[top[i].proc];
-		int k = a->n_procs++;
-
-		a->procs[k].pid = pr->pid;
-		a->procs[k].count = top[i].count;
-		memcpy(a->procs[k].comm, pr->comm, FW_COMM_LEN);
-	}
-}
-
-static void emit_alert(struct fw2_tracker *t, enum fw2_rule rule, int firing,
-		       const struct fw2_peer *p, __u64 now, __u64 threshold)
-{
-	struct fw2_alert a = { .rule = rule, .firing = firing, .peer = p, .now_ns = now,
-			       .threshold = threshold, .fin_timeout_s = -1 };
-
-	if (firing) {
-		t->ctr.alerts_fired++;
-		t->ctr.fired_by_rule[rule]++;
-	}
-	if (p) {
-		fill_alert_details(t, p, now, &a);
-	} else {
-		const struct fw2_peer *top;
-
-		/* Host-wide: examples and processes of the biggest peer. */
-		if (fw2_top_peers(t, &top, 1, 0) == 1)
-			fill_alert_details(t, top, now, &a);
-		a.count = t->held + t->orphaned;
-		a.held = t->held;
-		a.orphaned = t->orphaned;
-		a.oldest_age_ns = fw2_total_oldest_age(t, now);
-		a.fin_timeout_s = -1;
-	}
-	if (t->cb.on_alert)
-		t->cb.on_alert(t->cb.ctx, &a);
-}
-
-static void rule_update(struct fw2_tracker *t, struct fw2_peer *p, enum fw2_rule r, int cond,
-			__u64 now, __u64 threshold)
-{
-	int firing = !!(p->alert_firing & (1u << r));
-
-	if (cond == firing)
-		return;
-	if (cond) {
-		p->alert_firing |= (__u8)(1u << r);
-		p->alert_since_ns[r] = now;
-	} else {
-		p->alert_firing &= (__u8)~(1u << r);
-	}
-	emit_alert(t, r, cond, p, now, threshold);
-}
-
-void fw2_tick(struct fw2_tracker *t, __u64 now)
-{
-	const struct fw2_policy *c = &t->pol;
-
-	for (__u32 pi = 0; pi < t->peers_used; pi++) {
-		struct fw2_peer *p = &t->peers[pi];
-		__u32 count;
-
-		if (!p->in_use)
-			continue;
-		count = p->held + p->orphaned;
-		if (c->max_per_peer || (p->alert_firing & (1u << FW2_RULE_MAX_PER_PEER)))
-			rule_update(t, p, FW2_RULE_MAX_PER_PEER,
-				    c->max_per_peer && count > c->max_per_peer, now, c->max_per_peer);
-		if (c->max_age_ns || (p->alert_firing & (1u << FW2_RULE_MAX_AGE))) {
-			__u64 age = p->head != FW2_NIL && now > t->socks[p->head].enter_ns
-					    ? now - t->socks[p->head].enter_ns : 0;
-
-			rule_update(t, p, FW2_RULE_MAX_AGE, c->max_age_ns && count && age > c->max_age_ns,
-				    now, c->max_age_ns);
-		}
-		if (!count && !p->alert_firing && now > p->last_active_ns + PEER_IDLE_EVICT_NS)
-			peer_remove(t, pi);
-	}
-	int cond = c->max_total && t->held + t->orphaned > c->max_total;
-
-	if (cond != t->total_firing) {
-		t->total_firing = cond;
-		t->total_since_ns = now;
-		emit_alert(t, FW2_RULE_MAX_TOTAL, cond, NULL, now, c->max_total);
-	}
-}
-
-/* ---- read access ---- */
-
-__u32 fw2_unconfirmed_handoffs(const struct fw2_tracker *t)
-{
-	return t->unconfirmed;
-}
-
-__u32 fw2_total(const struct fw2_tracker *t, __u32 *held, __u32 *orphaned)
-{
-	if (held)
-		*held = t->held;
-	if (orphaned)
-		*orphaned = t->orphaned;
-	return t->held + t->orphaned;
-}
-
-const struct fw2_counters *fw2_counters(const struct fw2_tracker *t)
-{
-	return &t->ctr;
-}
-
-__u64 fw2_peer_oldest_age(const struct fw2_tracker *t, const struct fw2_peer *p, __u64 now,
-			  int *lower_bound)
-{
-	if (lower_bound)
-		*lower_bound = 0;
-	if (p->head == FW2_NIL)
-		return 0;
-	const struct fw2_sock *s = &t->socks[p->head];
-
-	if (lower_bound)
-		*lower_bound = !!(s->flags & FW2_F_LOWER_BOUND);
-	return now > s->enter_ns ? now - s->enter_ns : 0;
-}
-
-__u64 fw2_total_oldest_age(const struct fw2_tracker *t, __u64 now)
-{
-	__u64 best = 0;
-
-	for (__u32 pi = 0; pi < t->peers_used; pi++) {
-		const struct fw2_peer *p = &t->peers[pi];
-		__u64 age;
-
-		if (!p->in_use || p->head == FW2_NIL)
-			continue;
-		age = fw2_peer_oldest_age(t, p, now, NULL);
-		if (age > best)
-			best = age;
-	}
-	return best;
-}
-
-int fw2_total_firing(const struct fw2_tracker *t)
-{
-	return t->total_firing;
-}
-
-static int peer_cmp(const void *a, const void *b, void *ctx)
-{
-	const struct fw2_tracker *t = ctx;
-	const struct fw2_peer *x = *(const struct fw2_peer *const *)a;
-	const struct fw2_peer *y = *(const struct fw2_peer *const *)b;
-	__u32 cx = x->held + x->orphaned, cy = y->held + y->orphaned;
-	__u64 ex, ey;
-
-	if (cx != cy)
-		return cx > cy ? -1 : 1;
-	ex = x->head != FW2_NIL ? t->socks[x->head].enter_ns : UINT64_MAX;
-	ey = y->head != FW2_NIL ? t->socks[y->head].enter_ns : UINT64_MAX;
-	if (ex != ey)
-		return ex < ey ? -1 : 1;
-	if (x->exited != y->exited)
-		return x->exited > y->exited ? -1 : 1;
-	return memcmp(x->addr, y->addr, 16);
-}
-
-int fw2_top_peers(const struct fw2_tracker *t, const struct fw2_peer **out, int max, int with_idle)
-{
-	const struct fw2_peer **all;
-	int n = 0;
-
-	if (max <= 0)
-		return 0;
-	all = malloc((t->n_peers + 1) * sizeof(*all));
-	if (!all)
-		return 0;
-	for (__u32 pi = 0; pi < t->peers_used; pi++) {
-		const struct fw2_peer *p = &t->peers[pi];
-
-		if (p->in_use && (with_idle || p->held + p->orphaned))
-			all[n++] = p;
-	}
-	qsort_r(all, n, sizeof(*all), peer_cmp, (void *)t);
-	if (n > max)
-		n = max;
-	memcpy(out, all, n * sizeof(*all));
-	free(all);
-	return n;
-}
-
-size_t fw2_memory_bytes(const struct fw2_tracker *t)
-{
-	return (size_t)t->socks_cap * (sizeof(struct fw2_sock) + (t->raddrs ? 16 : 0)) +
-	       (size_t)t->sock_nslots * sizeof(struct sock_slot) +
-	       (size_t)t->peers_cap * sizeof(struct fw2_peer) + (size_t)t->peer_nbuckets * 4 +
-	       (size_t)t->procs_cap * sizeof(struct fw2_proc) + t->ns_cap * sizeof(struct netns_info);
 }

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdlib.h>
+#include <string.h>
+#include "fw2_internal.h"
+
+/* ---- read access ---- */
+
+__u32 fw2_unconfirmed_handoffs(const struct fw2_tracker *t)
+{
+	return t->unconfirmed;
+}
+
+__u32 fw2_total(const struct fw2_tracker *t, __u32 *held, __u32 *orphaned)
+{
+	if (held)
+		*held = t->held;
+	if (orphaned)
+		*orphaned = t->orphaned;
+	return t->held + t->orphaned;
+}
+
+const struct fw2_counters *fw2_counters(const struct fw2_tracker *t)
+{
+	return &t->ctr;
+}
+
+__u64 fw2_peer_oldest_age(const struct fw2_tracker *t, const struct fw2_peer *p, __u64 now,
+			  int *lower_bound)
+{
+	if (lower_bound)
+		*lower_bound = 0;
+	if (p->head == FW2_NIL)
+		return 0;
+	const struct fw2_sock *s = &t->socks[p->head];
+
+	if (lower_bound)
+		*lower_bound = !!(s->flags & FW2_F_LOWER_BOUND);
+	return now > s->enter_ns ? now - s->enter_ns : 0;
+}
+
+__u64 fw2_total_oldest_age(const struct fw2_tracker *t, __u64 now)
+{
+	__u64 best = 0;
+
+	for (__u32 pi = 0; pi < t->peers_used; pi++) {
+		const struct fw2_peer *p = &t->peers[pi];
+		__u64 age;
+
+		if (!p->in_use || p->head == FW2_NIL)
+			continue;
+		age = fw2_peer_oldest_age(t, p, now, NULL);
+		if (age > best)
+			best = age;
+	}
+	return best;
+}
+
+int fw2_total_firing(const struct fw2_tracker *t)
+{
+	return t->total_firing;
+}
+
+static int peer_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct fw2_tracker *t = ctx;
+	const struct fw2_peer *x = *(const struct fw2_peer *const *)a;
+	const struct fw2_peer *y = *(const struct fw2_peer *const *)b;
+	__u32 cx = x->held + x->orphaned, cy = y->held + y->orphaned;
+	__u64 ex, ey;
+
+	if (cx != cy)
+		return cx > cy ? -1 : 1;
+	ex = x->head != FW2_NIL ? t->socks[x->head].enter_ns : UINT64_MAX;
+	ey = y->head != FW2_NIL ? t->socks[y->head].enter_ns : UINT64_MAX;
+	if (ex != ey)
+		return ex < ey ? -1 : 1;
+	if (x->exited != y->exited)
+		return x->exited > y->exited ? -1 : 1;
+	return memcmp(x->addr, y->addr, 16);
+}
+
+int fw2_top_peers(const struct fw2_tracker *t, const struct fw2_peer **out, int max, int with_idle)
+{
+	const struct fw2_peer **all;
+	int n = 0;
+
+	if (max <= 0)
+		return 0;
+	all = malloc((t->n_peers + 1) * sizeof(*all));
+	if (!all)
+		return 0;
+	for (__u32 pi = 0; pi < t->peers_used; pi++) {
+		const struct fw2_peer *p = &t->peers[pi];
+
+		if (p->in_use && (with_idle || p->held + p->orphaned))
+			all[n++] = p;
+	}
+	qsort_r(all, n, sizeof(*all), peer_cmp, (void *)t);
+	if (n > max)
+		n = max;
+	memcpy(out, all, n * sizeof(*all));
+	free(all);
+	return n;
+}
+
+size_t fw2_memory_bytes(const struct fw2_tracker *t)
+{
+	return (size_t)t->socks_cap * (sizeof(struct fw2_sock) + (t->raddrs ? 16 : 0)) +
+	       (size_t)t->sock_nslots * sizeof(struct sock_slot) +
+	       (size_t)t->peers_cap * sizeof(struct fw2_peer) + (size_t)t->peer_nbuckets * 4 +
+	       (size_t)t->procs_cap * sizeof(struct fw2_proc) + t->ns_cap * sizeof(struct netns_info);
+}
