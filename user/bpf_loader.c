@@ -100,7 +100,9 @@ int fw_open(const struct fw_config *cfg, const struct fw_kernel_support *ks,
 		skel->rodata->lports[i] = cfg->lports[i];
 	for (int i = 0; i < cfg->n_rports; i++)
 		skel->rodata->rports[i] = cfg->rports[i];
-	err = bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
+	/* doctor reads no events: the smallest ring (one page) */
+	err = bpf_map__set_max_entries(skel->maps.events, cfg->cmd == FW_CMD_DOCTOR
+				       ? (__u32)sysconf(_SC_PAGESIZE) : (__u32)cfg->ringbuf_bytes);
 	if (err) {
 		finwatch_bpf__destroy(skel);
 		return err;
