@@ -2,6 +2,7 @@
 /* libFuzzer: fw_event_decode and fw_scan_rec_decode on arbitrary bytes.
  * Whatever they accept must be safe to use without further checks: state
  * names exist, the family is one we format, comm is terminated. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,13 @@ static void try_event(const uint8_t *data, size_t len)
 			abort();        /* wrote *out on failure */
 		return;
 	}
+	/* Everything but comm's last byte (the terminator) is as given. */
+	const size_t term = offsetof(struct fw_event, comm) + FW_COMM_LEN - 1;
+
 	if (len != sizeof(e) || (e.family != 2 && e.family != 10) ||
 	    !tcp_state_name(e.oldstate) || !tcp_state_name(e.newstate) ||
-	    e.comm[FW_COMM_LEN - 1] != '\0' || memcmp(&e, data, sizeof(e) - 1))
+	    e.comm[FW_COMM_LEN - 1] != '\0' || memcmp(&e, data, term) ||
+	    memcmp((const uint8_t *)&e + term + 1, data + term + 1, sizeof(e) - term - 1))
 		abort();
 }
 
