@@ -61,8 +61,8 @@ void fw_setup_libbpf_log(int verbose)
 	libbpf_set_print(verbose ? print_all : print_none);
 }
 
-int fw_open(const struct fw_config *cfg, const struct fw_kernel_support *ks,
-	    struct finwatch_bpf **out)
+int fw_open(const struct fw_config *cfg, const struct fw_kernel_support *ks, const __u32 *netns,
+	    int n_netns, struct finwatch_bpf **out)
 {
 	struct finwatch_bpf *skel;
 	int err;
@@ -100,6 +100,9 @@ int fw_open(const struct fw_config *cfg, const struct fw_kernel_support *ks,
 		skel->rodata->lports[i] = cfg->lports[i];
 	for (int i = 0; i < cfg->n_rports; i++)
 		skel->rodata->rports[i] = cfg->rports[i];
+	skel->rodata->n_netns = (__u8)n_netns;
+	for (int i = 0; i < n_netns && i < FW_MAX_NETNS; i++)
+		skel->rodata->netns_list[i] = netns[i];
 	/* doctor reads no events: the smallest ring (one page) */
 	err = bpf_map__set_max_entries(skel->maps.events, cfg->cmd == FW_CMD_DOCTOR
 				       ? (__u32)sysconf(_SC_PAGESIZE) : (__u32)cfg->ringbuf_bytes);

@@ -20,9 +20,10 @@ void fw_setup_libbpf_log(int verbose);
 struct fw_kernel_support;
 
 /* Opens the skeleton and sets rodata and map sizes from cfg (before load).
- * Programs for optional features ks says are missing are not loaded. */
-int fw_open(const struct fw_config *cfg, const struct fw_kernel_support *ks,
-	    struct finwatch_bpf **out);
+ * Programs for optional features ks says are missing are not loaded; n_netns
+ * namespaces (0: all) are filtered in the kernel. */
+int fw_open(const struct fw_config *cfg, const struct fw_kernel_support *ks, const __u32 *netns,
+	    int n_netns, struct finwatch_bpf **out);
 
 /* Loads; on failure explains the likely cause (msg) and with -v the
  * verifier log has already been printed by libbpf. */

@@ -30,6 +30,7 @@ void cli_defaults(struct fw_config *cfg)
 	/* Orphans already end after tcp_fin_timeout; held ones never do. */
 	cfg->reap_kind = FW2_KIND_HELD;
 	cfg->reap_rate = 10;
+	cfg->pods_dir = "/var/log/pods";
 }
 
 int parse_listen_addr(const char *s, struct sockaddr_storage *out)
@@ -97,10 +98,31 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int parse_group_by(const char *s, struct fw_config *cfg)
+static int parse_group_by(const char *arg, struct fw_config *cfg)
 {
+	static const struct { const char *suffix; enum fw_group_workload wl; } wls[] = {
+		{ ",pod", FW_GROUP_WL_POD }, { ",container", FW_GROUP_WL_CONTAINER },
+		{ ",cgroup", FW_GROUP_WL_CGROUP },
+	};
 	uint64_t p4, p6;
-	char a[8] = "", b[8] = "";
+	char a[16] = "", b[16] = "", s[16];
+	size_t n = strlen(arg);
+
+	/* A workload key last: "addr,pod", "/24,/64,container". */
+	cfg->group_wl = FW_GROUP_WL_NONE;
+	for (unsigned i = 0; i < sizeof(wls) / sizeof(wls[0]); i++) {
+		size_t sl = strlen(wls[i].suffix);
+
+		if (n > sl && !strcmp(arg + n - sl, wls[i].suffix)) {
+			cfg->group_wl = wls[i].wl;
+			n -= sl;
+			break;
+		}
+	}
+	if (n >= sizeof(s))
+		return -EINVAL;
+	memcpy(s, arg, n);
+	s[n] = '\0';
 
 	if (!strcmp(s, "addr")) {
 		cfg->group_by = FW_GROUP_ADDR;
@@ -271,7 +293,53 @@ static int set_count(struct opt_ctx *c)
 static int set_group_by(struct opt_ctx *c)
 {
 	if (parse_group_by(c->arg, c->cfg))
-		return bad(c, "key", "addr, addr:port, /24 or /24,/64");
+		return bad(c, "key", "addr, addr:port, /24 or /24,/64, optionally followed by ,pod "
+			   ",container or ,cgroup");
+	return 0;
+}
+
+static int set_netns(struct opt_ctx *c)
+{
+	char buf[256], *save = NULL;
+
+	if (!c->arg[0] || strlen(c->arg) >= sizeof(buf))
+		return bad(c, "list", "inode numbers, /run/netns/NAME, NAME, /proc/PID/ns/net or self");
+	/* Kept as given (pointers into argv); resolved at start. */
+	snprintf(buf, sizeof(buf), "%s", c->arg);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (c->cfg->n_netns_args >= FW_MAX_NETNS)
+			return fail(c->err, c->errlen, "--netns: more than %d namespaces", FW_MAX_NETNS);
+		c->cfg->netns_args[c->cfg->n_netns_args++] = c->arg + (t - buf);
+	}
+	if (!c->cfg->n_netns_args)
+		return bad(c, "list", "inode numbers, /run/netns/NAME, NAME, /proc/PID/ns/net or self");
+	return 0;
+}
+
+static int set_metrics_labels(struct opt_ctx *c)
+{
+	static const struct { const char *name; int bit; } labels[] = {
+		{ "pod", FW_ML_POD }, { "namespace", FW_ML_NAMESPACE }, { "container", FW_ML_CONTAINER },
+	};
+	const char *p = c->arg;
+
+	c->cfg->metrics_labels = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		unsigned i;
+
+		for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+			if (n == strlen(labels[i].name) && !strncmp(p, labels[i].name, n))
+				break;
+		if (i == sizeof(labels) / sizeof(labels[0]))
+			return bad(c, "label list", "pod, namespace and container, comma-separated");
+		c->cfg->metrics_labels |= labels[i].bit;
+		p += n;
+		if (*p == ',' && *++p == '\0')
+			return bad(c, "label list", "pod, namespace and container, comma-separated");
+	}
+	if (!c->cfg->metrics_labels)
+		return bad(c, "label list", "pod, namespace and container, comma-separated");
 	return 0;
 }
 
@@ -353,6 +421,11 @@ static const struct cli_opt opts[] = {
 	OPT("rport", 0, "LIST", "remote ports, comma-separated (max 8)", set_rport),
 	OPT("peer", 0, "CIDR", "remote address or prefix, repeatable (user space),\n"
 			      "e.g. --peer 10.1.0.0/16 --peer fd00::/64", set_peer),
+	OPT("netns", 0, "LIST", "only these network namespaces (max 16): inode\n"
+			       "numbers, NAME or /run/netns/NAME, /proc/PID/ns/net,\n"
+			       "or self (this process's: inside a container)", set_netns),
+	OPT("cgroup", 0, "PATH", "only sockets created in this cgroup v2 subtree (user\n"
+				"space), e.g. /kubepods.slice", set_path, CFG(cgroup_scope)),
 	SECTION("Run control:"),
 	OPT("duration", 0, "DURATION", "stop after DURATION (250ms, 30s, 5m, 2h, 1h30m)", set_duration,
 	  CFG(duration_ns), MAX(1)),
@@ -375,7 +448,10 @@ static const struct cli_opt opts[] = {
 	OPT("max-total", 0, "N", "alert when the host has more (default 1000; 0 off)", set_threshold,
 	  CFG(max_total)),
 	OPT("group-by", 0, "KEY", "addr (default), addr:port, or a prefix length\n"
-				 "such as /24 or /24,/64 (IPv4,IPv6)", set_group_by),
+				 "such as /24 or /24,/64 (IPv4,IPv6); add ,pod\n"
+				 ",container or ,cgroup to split peers by workload", set_group_by),
+	OPT("pods-dir", 0, "DIR", "pod names and namespaces from DIR/<ns>_<pod>_<uid>\n"
+				 "(default /var/log/pods)", set_path, CFG(pods_dir)),
 	OPT("top", 0, "N", "peers shown per table (default 10)", set_count, CFG(top), MAX(1000)),
 	OPT("scan-interval", 0, "DUR", "timewait follow-up scan period (default 500ms)", set_duration,
 	  CFG(scan_interval_ns), MAX(100 * NS_PER_MS)),
@@ -391,6 +467,9 @@ static const struct cli_opt opts[] = {
 				      "(node_exporter textfile collector)", set_path, CFG(metrics_file)),
 	OPT("metrics-top", 0, "K", "peers with their own series (default 20), the rest\n"
 				  "are summed as peer=\"other\"", set_count, CFG(metrics_top), MAX(10000)),
+	OPT("metrics-labels", 0, "LIST", "add pod, namespace and/or container labels to\n"
+					"per-peer series (needs --group-by ...,pod or\n"
+					",container)", set_metrics_labels),
 	OPT("output", 0, "FILE", "JSON Lines to FILE (implies --json), reopened on\n"
 			        "SIGHUP for logrotate", set_path, CFG(output)),
 	OPT("syslog", 0, NULL, "alerts and FIN_WAIT_2 exits to syslog (daemon)", set_flag, CFG(syslog)),
@@ -495,6 +574,11 @@ static int check_combinations(struct fw_config *cfg, char *err, size_t errlen)
 			    "--reap-* apply to watch mode only");
 	if (!cfg->reap_after_ns && (cfg->reap_dry_run || cfg->n_reap_peers))
 		return fail(err, errlen, "--reap-dry-run and --reap-peer need --reap-after DURATION");
+	if (cfg->metrics_labels && cfg->group_wl != FW_GROUP_WL_POD && cfg->group_wl != FW_GROUP_WL_CONTAINER)
+		return fail(err, errlen, "--metrics-labels needs --group-by KEY,pod or KEY,container "
+			    "(labels name the group's workload)");
+	if (cfg->cmd == FW_CMD_TRACE && cfg->group_wl)
+		return fail(err, errlen, "--group-by applies to watch mode only");
 	return 0;
 }
 
@@ -591,5 +675,6 @@ struct fw2_policy cli_tracker_policy(const struct fw_config *cfg)
 		.max_per_peer = cfg->max_per_peer,
 		.max_total = cfg->max_total,
 		.keep_laddr = cfg->reap_after_ns != 0,
+		.group_wl = cfg->group_wl,
 	};
 }

@@ -40,6 +40,13 @@ struct fw_config {
 	enum fw_group_by group_by;
 	uint8_t group_prefix4;
 	uint8_t group_prefix6;
+	enum fw_group_workload group_wl;   /* ",pod", ",container" or ",cgroup" */
+	/* scopes (resolved at start: finwatch.c) */
+	const char *netns_args[FW_MAX_NETNS];   /* --netns, as given */
+	int n_netns_args;
+	const char *cgroup_scope;    /* --cgroup PATH, as given */
+	const char *pods_dir;        /* pod names: /var/log/pods */
+	int metrics_labels;          /* FW_ML_* mask */
 	int exit_on_alert;
 	int top;
 	int no_discovery;
@@ -60,6 +67,11 @@ struct fw_config {
 	struct cidr reap_peers[FW_MAX_PEERS];
 	int n_reap_peers;
 };
+
+/* --metrics-labels */
+#define FW_ML_POD 1
+#define FW_ML_NAMESPACE 2
+#define FW_ML_CONTAINER 4
 
 /* Exit codes (documented in README and --help). */
 #define FW_EXIT_OK 0

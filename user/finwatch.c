@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf_loader.h"
@@ -30,11 +31,14 @@
 #include "reaper.h"
 #include "scan.h"
 #include "scan_driver.h"
+#include "scope.h"
 #include "sink.h"
 #include "sock_owner.h"
 #include "trace_fmt.h"
 #include "warn.h"
 #include "watch_out.h"
+#include "cgroup_index.h"
+#include "workload_map.h"
 #include "finwatch.skel.h"
 
 #define POLL_MS 100
@@ -72,6 +76,9 @@ struct app {
 	struct hook_runner *hooks;
 	struct strbuf scratch;        /* JSON of one alert for hooks/syslog */
 	struct reaper *reaper;
+	struct fw_scope scope;        /* --netns, --cgroup */
+	int scoped;                   /* the scope filters anything */
+	struct workload_map *wl;      /* cgroup ids -> workloads; NULL without cgroup2 */
 };
 
 static __u64 mono_ns(void)
@@ -182,6 +189,9 @@ static int handle_event(void *ctx, void *data, size_t len)
 	}
 	a->st.received++;
 	if (!cli_peer_allowed(a->cfg, e.family, e.daddr))
+		return 0;
+	if (a->scoped && !scope_socket(&a->scope, e.netns, e.cgroup_id,
+				       a->tracker && fw2_tracks(a->tracker, e.cookie), mono_ns()))
 		return 0;
 	if (a->cfg->cmd != FW_CMD_TRACE) {
 		fw2_on_event(a->tracker, &e);
@@ -328,7 +338,7 @@ static void publish_metrics(struct app *a, __u64 now)
 		return;
 	refresh_stats(a);
 	if (metrics_render(&a->metrics_text, a->tracker, &a->st, a->cfg->metrics_top, now,
-			   reaper_ok(a->reaper), reaper_failed(a->reaper)))
+			   reaper_ok(a->reaper), reaper_failed(a->reaper), a->cfg->metrics_labels))
 		return;
 	if (a->metrics)
 		metrics_server_publish(a->metrics, &a->metrics_text);
@@ -419,11 +429,15 @@ static int ops_netns_list(void *ctx, __u32 **out)
 
 	if (!inums)
 		return -ENOMEM;
-	/* Copy first: scans may re-enumerate the set. */
+	/* Copy first: scans may re-enumerate the set. Out-of-scope
+	 * namespaces are never walked. */
+	int k = 0;
+
 	for (int i = 0; i < n; i++)
-		inums[i] = a->scanner.nsset.refs[i].inum;
+		if (scope_netns(&a->scope, a->scanner.nsset.refs[i].inum))
+			inums[k++] = a->scanner.nsset.refs[i].inum;
 	*out = inums;
-	return n;
+	return k;
 }
 
 static int ops_kernel_owners(void *ctx)
@@ -444,6 +458,14 @@ static int ops_owners_proc(void *ctx, struct sock_owner_req *reqs, int n)
 static __u64 ops_now(void *ctx)
 {
 	return mono_ns();
+}
+
+static int ops_in_scope(void *ctx, const struct fw_scan_rec *r)
+{
+	struct app *a = ctx;
+
+	return !a->scoped || scope_socket(&a->scope, r->netns, r->cgroup_id, fw2_tracks(a->tracker, r->cookie),
+					  mono_ns());
 }
 
 static __u64 ops_scan_cpu_ns(void *ctx)
@@ -469,6 +491,7 @@ static const struct scan_ops iter_scan_ops = {
 	.owners_proc = ops_owners_proc,
 	.drain = drain_events,
 	.now = ops_now,
+	.in_scope = ops_in_scope,
 	.scan_cpu_ns = ops_scan_cpu_ns,
 	.stopping = ops_stopping,
 	.warn = ops_warn,
@@ -641,7 +664,7 @@ static int app_load(struct app *a, const struct fw_kernel_support *ks, int attac
 	char msg[512];
 	int err;
 
-	err = fw_open(a->cfg, ks, &a->skel);
+	err = fw_open(a->cfg, ks, a->scope.netns, a->scope.n_netns, &a->skel);
 	if (err) {
 		fw_warn(LOG_ERR, "opening the BPF object failed: %s", strerror(-err));
 		return -1;
@@ -673,6 +696,12 @@ static int tracker_setup(struct app *a, const struct fw_kernel_support *ks)
 				    .follow = follow_cb, .unfollow = unfollow_cb, .ctx = a };
 	struct fw2_policy pol = cli_tracker_policy(a->cfg);
 	int err;
+
+	if (pol.group_wl && a->wl) {
+		workload_map_set_group(a->wl, pol.group_wl);
+		pol.wl_key = workload_map_key;
+		pol.wl_ctx = a->wl;
+	}
 
 	a->tracker = fw2_tracker_new(&pol, &cb, 0);
 	if (!a->tracker) {
@@ -812,8 +841,85 @@ static int run_stream(struct app *a)
 	return FW_EXIT_OK;
 }
 
+/* A --cgroup PATH as given to a path in the hierarchy ("/kubepods.slice"):
+ * a path inside the cgroup2 mount counts too. 0, or -ENOENT (no such
+ * cgroup: a usage error). */
+static int cgroup_scope_path(const char *arg, const char *mnt, const char *root, char *out, size_t len)
+{
+	size_t ml = strlen(mnt);
+	char fs[1024];
+	struct stat st;
+	const char *rel = arg;
+
+	if (!strncmp(arg, mnt, ml) && (arg[ml] == '/' || !arg[ml]))
+		rel = arg + ml;   /* a filesystem path under the mount */
+	else if (strcmp(root, "/") && !strncmp(arg, root, strlen(root)))
+		rel = arg + strlen(root);   /* a hierarchy path inside our view */
+	snprintf(fs, sizeof(fs), "%s/%s", mnt, rel[0] == '/' ? rel + 1 : rel);
+	if (stat(fs, &st) || !S_ISDIR(st.st_mode))
+		return -ENOENT;
+	snprintf(out, len, "%s%s%s", strcmp(root, "/") ? root : "", rel[0] == '/' ? "" : "/", rel);
+	if (strlen(out) > 1 && out[strlen(out) - 1] == '/')
+		out[strlen(out) - 1] = '\0';
+	return 0;
+}
+
+/*
+ * --netns and --cgroup, and the cgroup ids -> workloads map (records name
+ * the pod holding sockets). Returns an exit code: a namespace or cgroup
+ * that does not exist is bad usage.
+ */
+static int scope_setup(struct app *a)
+{
+	const struct fw_config *cfg = a->cfg;
+	char mnt[512], root[512];
+	int err;
+
+	for (int i = 0; i < cfg->n_netns_args; i++) {
+		const char *arg = cfg->netns_args[i];
+		size_t n = strcspn(arg, ",");
+
+		err = scope_netns_arg(arg, n, &a->scope.netns[a->scope.n_netns]);
+		if (err) {
+			fprintf(stderr, "finwatch: --netns: no network namespace '%.*s' (%s; use an inode "
+				"number, NAME or /run/netns/NAME, /proc/PID/ns/net, or self) (see finwatch "
+				"--help)\n", (int)n, arg, strerror(-err));
+			return FW_EXIT_USAGE;
+		}
+		a->scope.n_netns++;
+	}
+	err = cgroup2_find_mount("/proc/self/mountinfo", mnt, sizeof(mnt), root, sizeof(root));
+	if (!err)
+		a->wl = workload_map_new(mnt, root, cfg->pods_dir);
+	a->scope.map = a->wl;
+	if (cfg->cgroup_scope) {
+		if (!a->wl) {
+			fw_warn(LOG_ERR, "--cgroup needs a cgroup v2 hierarchy, and none is mounted "
+				"(mount -t cgroup2 none /sys/fs/cgroup)");
+			return FW_EXIT_RUNTIME;
+		}
+		if (cgroup_scope_path(cfg->cgroup_scope, mnt, root, a->scope.cgroup, sizeof(a->scope.cgroup))) {
+			fprintf(stderr, "finwatch: --cgroup: no cgroup '%s' under the cgroup v2 mount %s "
+				"(see finwatch --help)\n", cfg->cgroup_scope, mnt);
+			return FW_EXIT_USAGE;
+		}
+	}
+	if (cfg->group_wl && !a->wl)
+		fw_warn(LOG_WARNING, "no cgroup v2 hierarchy is mounted: workloads cannot be named, "
+			"and --group-by's workload part groups by cgroup id");
+	a->scoped = a->scope.n_netns || a->scope.cgroup[0];
+	/* Records carry workloads in watch mode (trace prints transitions). */
+	if (cfg->cmd == FW_CMD_WATCH)
+		wl_register(a->wl, mono_ns);
+	return 0;
+}
+
 static int cmd_watch(struct app *a, const struct fw_kernel_support *ks)
 {
+	int ret = scope_setup(a);
+
+	if (ret)
+		return ret;
 	if (kernel_ready(a, ks) || app_load(a, ks, 1) || tracker_setup(a, ks) || actions_setup(a) ||
 	    drop_and_serve(a))
 		return FW_EXIT_RUNTIME;
@@ -822,6 +928,10 @@ static int cmd_watch(struct app *a, const struct fw_kernel_support *ks)
 
 static int cmd_trace(struct app *a, const struct fw_kernel_support *ks)
 {
+	int ret = scope_setup(a);
+
+	if (ret)
+		return ret;
 	if (kernel_ready(a, ks) || app_load(a, ks, 1) || drop_and_serve(a))
 		return FW_EXIT_RUNTIME;
 	return run_stream(a);
@@ -897,6 +1007,8 @@ static void app_close(struct app *a)
 	if (a->scanner_ready)
 		scanner_free(&a->scanner);
 	fw2_tracker_free(a->tracker);
+	wl_register(NULL, NULL);
+	workload_map_free(a->wl);
 	ring_buffer__free(a->rb);
 	finwatch_bpf__destroy(a->skel);
 	fw_warn_setup(NULL, NULL, 0);

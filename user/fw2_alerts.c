@@ -5,11 +5,41 @@
 
 /* ---- alerts ---- */
 
+/* The few keys (processes, cgroups) holding the most of a peer's sockets. */
+struct tally { __u64 key; __u32 count; };
+#define TALLY_CAP 8
+
+static void tally_add(struct tally *top, int *n, __u64 key)
+{
+	int j;
+
+	for (j = 0; j < *n && top[j].key != key; j++)
+		;
+	if (j < *n)
+		top[j].count++;
+	else if (*n < TALLY_CAP)
+		top[(*n)++] = (struct tally){ key, 1 };
+}
+
+/* Most sockets first; ties keep the order the exchange leaves them in
+ * (as alerts always showed them). */
+static void tally_sort(struct tally *top, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
+			if (top[j].count > top[i].count) {
+				struct tally tmp = top[i];
+
+				top[i] = top[j];
+				top[j] = tmp;
+			}
+}
+
 static void fill_alert_details(struct fw2_tracker *t, const struct fw2_peer *p, __u64 now,
 			       struct fw2_alert *a)
 {
-	struct { __u32 proc; __u32 count; } top[8];
-	int ntop = 0, walked = 0;
+	struct tally procs[TALLY_CAP], cgroups[TALLY_CAP];
+	int nprocs = 0, ncgroups = 0, walked = 0;
 
 	a->count = p->held + p->orphaned;
 	a->held = p->held;
@@ -29,33 +59,24 @@ static void fill_alert_details(struct fw2_tracker *t, const struct fw2_peer *p, 
 			a->examples[k].age_ns = now > s->enter_ns ? now - s->enter_ns : 0;
 			a->examples[k].orphaned = !!(s->flags & FW2_F_ORPHANED);
 		}
-		if (s->proc == FW2_NIL)
-			continue;
-		int j;
-
-		for (j = 0; j < ntop && top[j].proc != s->proc; j++)
-			;
-		if (j < ntop)
-			top[j].count++;
-		else if (ntop < (int)(sizeof(top) / sizeof(top[0])))
-			top[ntop++] = (typeof(top[0])){ s->proc, 1 };
+		if (s->proc != FW2_NIL)
+			tally_add(procs, &nprocs, s->proc);
+		if (s->cgroup)
+			tally_add(cgroups, &ncgroups, s->cgroup);
 	}
-	/* Most sockets first. */
-	for (int i = 0; i < ntop; i++)
-		for (int j = i + 1; j < ntop; j++)
-			if (top[j].count > top[i].count) {
-				typeof(top[0]) tmp = top[i];
-
-				top[i] = top[j];
-				top[j] = tmp;
-			}
-	for (int i = 0; i < ntop && a->n_procs < FW2_ALERT_PROCS; i++) {
-		const struct fw2_proc *pr = &t->procs[top[i].proc];
+	tally_sort(procs, nprocs);
+	tally_sort(cgroups, ncgroups);
+	for (int i = 0; i < nprocs && a->n_procs < FW2_ALERT_PROCS; i++) {
+		const struct fw2_proc *pr = &t->procs[procs[i].key];
 		int k = a->n_procs++;
 
 		a->procs[k].pid = pr->pid;
-		a->procs[k].count = top[i].count;
+		a->procs[k].count = procs[i].count;
 		memcpy(a->procs[k].comm, pr->comm, FW_COMM_LEN);
+	}
+	for (int i = 0; i < ncgroups && a->n_cgroups < FW2_ALERT_CGROUPS; i++) {
+		a->cgroups[a->n_cgroups].id = cgroups[i].key;
+		a->cgroups[a->n_cgroups++].count = cgroups[i].count;
 	}
 }
 

@@ -14,6 +14,15 @@ enum fw_group_by {
 	FW_GROUP_PREFIX,       /* (netns, remote prefix /group_prefix4|6) */
 };
 
+/* --group-by's workload part: peers are also split by the workload that
+ * holds the sockets (the socket's cgroup, its container or its pod). */
+enum fw_group_workload {
+	FW_GROUP_WL_NONE = 0,
+	FW_GROUP_WL_CGROUP,
+	FW_GROUP_WL_CONTAINER,
+	FW_GROUP_WL_POD,
+};
+
 /* Which sockets --reap-kind may destroy: a mask. */
 enum fw2_kind {
 	FW2_KIND_HELD = 1,
@@ -28,6 +37,11 @@ struct fw2_policy {
 	__u64 max_per_peer;
 	__u64 max_total;
 	int keep_laddr;        /* reaping: remember local addresses */
+	enum fw_group_workload group_wl;
+	/* The workload key of a socket's cgroup id (the container's or the
+	 * pod's cgroup id; the app resolves paths); NULL: the cgroup id. */
+	__u64 (*wl_key)(void *ctx, __u64 cgroup_id);
+	void *wl_ctx;
 };
 
 #endif

@@ -110,3 +110,8 @@ size_t fw2_memory_bytes(const struct fw2_tracker *t)
 	       (size_t)t->peers_cap * sizeof(struct fw2_peer) + (size_t)t->peer_nbuckets * 4 +
 	       (size_t)t->procs_cap * sizeof(struct fw2_proc) + t->ns_cap * sizeof(struct netns_info);
 }
+
+enum fw_group_workload fw2_group_workload(const struct fw2_tracker *t)
+{
+	return t->pol.group_wl;
+}

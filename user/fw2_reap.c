@@ -44,6 +44,7 @@ int fw2_reap_candidates(const struct fw2_tracker *t, __u64 now, __u64 min_age, i
 			c->orphaned = orph;
 			c->timewait = s->state == FW2_TW;
 			c->peer = p;
+			c->cgroup_id = s->cgroup;
 			if (s->proc != FW2_NIL) {
 				c->pid = t->procs[s->proc].pid;
 				memcpy(c->comm, t->procs[s->proc].comm, FW_COMM_LEN);

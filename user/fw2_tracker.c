@@ -223,7 +223,7 @@ static void laddr_put(struct fw2_tracker *t, __u32 idx)
 /* ---- peers ---- */
 
 static void peer_key(const struct fw2_tracker *t, __u32 netns, __u16 family, const __u8 *addr,
-		     __u16 dport, struct fw2_peer *k)
+		     __u16 dport, __u64 cgroup, struct fw2_peer *k)
 {
 	unsigned bits = family == FW_AF_INET6 ? 128 : 32;
 	unsigned prefix = bits;
@@ -241,6 +241,8 @@ static void peer_key(const struct fw2_tracker *t, __u32 netns, __u16 family, con
 	for (unsigned b = prefix; b < bits; b++)
 		k->addr[b / 8] &= (__u8)~(0x80 >> (b % 8));
 	k->prefix = (__u8)prefix;
+	if (t->pol.group_wl != FW_GROUP_WL_NONE)
+		k->wl_key = t->pol.wl_key ? t->pol.wl_key(t->pol.wl_ctx, cgroup) : cgroup;
 }
 
 static __u32 peer_hash(const struct fw2_peer *k)
@@ -250,13 +252,13 @@ static __u32 peer_hash(const struct fw2_peer *k)
 
 	memcpy(&a, k->addr, 8);
 	memcpy(&b, k->addr + 8, 8);
-	return hash64(h ^ hash64(a) ^ ((__u64)hash64(b) << 1));
+	return hash64(h ^ hash64(a) ^ ((__u64)hash64(b) << 1) ^ k->wl_key);
 }
 
 static int peer_eq(const struct fw2_peer *a, const struct fw2_peer *b)
 {
 	return a->netns == b->netns && a->family == b->family && a->port == b->port &&
-	       a->prefix == b->prefix && !memcmp(a->addr, b->addr, 16);
+	       a->prefix == b->prefix && a->wl_key == b->wl_key && !memcmp(a->addr, b->addr, 16);
 }
 
 static int rehash_peers(struct fw2_tracker *t, __u32 nb)
@@ -292,12 +294,12 @@ static __u32 peer_find(struct fw2_tracker *t, const struct fw2_peer *k)
 }
 
 static __u32 peer_get(struct fw2_tracker *t, __u32 netns, __u16 family, const __u8 *addr,
-		      __u16 dport, __u64 now)
+		      __u16 dport, __u64 cgroup, __u64 now)
 {
 	struct fw2_peer k;
 	__u32 idx;
 
-	peer_key(t, netns, family, addr, dport, &k);
+	peer_key(t, netns, family, addr, dport, cgroup, &k);
 	idx = peer_find(t, &k);
 	if (idx != FW2_NIL)
 		return idx;
@@ -576,7 +578,7 @@ static void list_unlink(struct fw2_tracker *t, struct fw2_peer *p, __u32 idx)
 }
 
 static __u32 sock_add(struct fw2_tracker *t, __u64 cookie, __u32 peer, __u64 enter_ns, __u16 sport,
-		      __u16 dport, int orphaned, __u8 flags, const __u8 *daddr)
+		      __u16 dport, int orphaned, __u8 flags, const __u8 *daddr, __u64 cgroup)
 {
 	__u32 idx;
 
@@ -617,6 +619,7 @@ static __u32 sock_add(struct fw2_tracker *t, __u64 cookie, __u32 peer, __u64 ent
 
 	memset(s, 0, sizeof(*s));
 	s->cookie = cookie;
+	s->cgroup = cgroup;
 	s->enter_ns = enter_ns;
 	s->peer = peer;
 	s->proc = FW2_NIL;
@@ -693,7 +696,7 @@ static unsigned hist_bucket(__u64 ns)
 
 static void record_exit(struct fw2_tracker *t, struct fw2_peer *p, __u64 cookie, __u64 dur,
 			__u64 exit_ns, __u16 sport, __u16 dport, enum fw2_outcome o, int orphaned,
-			int lower_bound, __u32 pid, const char *comm)
+			int lower_bound, __u32 pid, const char *comm, __u64 cgroup)
 {
 	p->exited++;
 	p->outcomes[o]++;
@@ -709,6 +712,7 @@ static void record_exit(struct fw2_tracker *t, struct fw2_peer *p, __u64 cookie,
 			.peer = p, .cookie = cookie, .duration_ns = dur, .exit_ns = exit_ns,
 			.sport = sport, .dport = dport, .outcome = o, .orphaned = orphaned,
 			.duration_lower_bound = lower_bound, .pid = pid, .comm = comm,
+			.cgroup_id = cgroup,
 		};
 		t->cb.on_exit(t->cb.ctx, &x);
 	}
@@ -724,7 +728,7 @@ void fw2i_sock_exit(struct fw2_tracker *t, __u32 idx, enum fw2_outcome o, __u64 
 	struct fw2_proc *pr = s->proc != FW2_NIL ? &t->procs[s->proc] : NULL;
 
 	record_exit(t, p, s->cookie, dur, exit_ns, s->sport, s->dport, o, orphaned,
-		    !!(s->flags & FW2_F_LOWER_BOUND), pr ? pr->pid : 0, pr ? pr->comm : NULL);
+		    !!(s->flags & FW2_F_LOWER_BOUND), pr ? pr->pid : 0, pr ? pr->comm : NULL, s->cgroup);
 	/* The scan deletes the entry itself when it reports TIME_WAIT. */
 	if ((s->state == FW2_TW || s->state == FW2_TW_PENDING) && !t->exiting_seen_tw &&
 	    t->cb.unfollow)
@@ -822,13 +826,13 @@ void fw2_on_event(struct fw2_tracker *t, const struct fw_event *e)
 			s->flags &= (__u8)~(FW2_F_DISCOVERED | FW2_F_LOWER_BOUND);
 			list_insert(t, p, idx);
 		} else {
-			peer = peer_get(t, e->netns, e->family, e->daddr, e->dport, e->ts_ns);
+			peer = peer_get(t, e->netns, e->family, e->daddr, e->dport, e->cgroup_id, e->ts_ns);
 			if (peer == FW2_NIL) {
 				t->ctr.capacity_drops++;
 				return;
 			}
 			idx = sock_add(t, e->cookie, peer, e->ts_ns, e->sport, e->dport,
-				       !!(e->flags & FW_EVF_ORPHANED), 0, e->daddr);
+				       !!(e->flags & FW_EVF_ORPHANED), 0, e->daddr, e->cgroup_id);
 			if (idx == FW2_NIL)
 				return;
 		}
@@ -856,7 +860,7 @@ void fw2_on_event(struct fw2_tracker *t, const struct fw_event *e)
 		/* Entered before we looked (or the entry was lost): still
 		 * counts for the peer's outcomes, with the kernel's duration. */
 		t->ctr.untracked_exits++;
-		peer = peer_get(t, e->netns, e->family, e->daddr, e->dport, e->ts_ns);
+		peer = peer_get(t, e->netns, e->family, e->daddr, e->dport, e->cgroup_id, e->ts_ns);
 		if (peer == FW2_NIL)
 			return;
 		enum fw2_outcome o = close_outcome(e);
@@ -865,7 +869,7 @@ void fw2_on_event(struct fw2_tracker *t, const struct fw_event *e)
 			    e->ns_in_old == FW_NS_UNKNOWN ? 0 : e->ns_in_old, e->ts_ns, e->sport,
 			    e->dport, o, !!(e->flags & FW_EVF_ORPHANED), e->ns_in_old == FW_NS_UNKNOWN,
 			    (e->flags & FW_EVF_CLOSER) ? e->pid : 0,
-			    (e->flags & FW_EVF_CLOSER) ? e->comm : NULL);
+			    (e->flags & FW_EVF_CLOSER) ? e->comm : NULL, e->cgroup_id);
 		return;
 	}
 	struct fw2_sock *s = &t->socks[idx];
@@ -889,6 +893,11 @@ int fw2_needs_proc(const struct fw2_tracker *t, __u64 cookie)
 	__u32 idx = fw2i_sock_find(t, cookie);
 
 	return idx != FW2_NIL && t->socks[idx].proc == FW2_NIL;
+}
+
+int fw2_tracks(const struct fw2_tracker *t, __u64 cookie)
+{
+	return fw2i_sock_find(t, cookie) != FW2_NIL;
 }
 
 void fw2_set_proc(struct fw2_tracker *t, __u64 cookie, __u32 pid, const char *comm)
@@ -954,12 +963,13 @@ static void scan_tw_rec(struct fw2_tracker *t, const struct fw_scan_rec *r, __u3
 						       : TCP_TIMEWAIT_LEN_NS;
 		__u64 left_ns = expiry_ns - r->now_ns;
 		__u64 age = fin_to > left_ns ? fin_to - left_ns : 0;
-		__u32 peer = peer_get(t, r->netns, r->family, r->daddr, r->dport, r->now_ns);
+		/* A timewait socket has no cgroup (0): its full socket had one. */
+		__u32 peer = peer_get(t, r->netns, r->family, r->daddr, r->dport, 0, r->now_ns);
 
 		if (peer == FW2_NIL)
 			return;
 		idx = sock_add(t, r->cookie, peer, r->now_ns - age, r->sport, r->dport, 1,
-			       FW2_F_DISCOVERED | FW2_F_LOWER_BOUND, r->daddr);
+			       FW2_F_DISCOVERED | FW2_F_LOWER_BOUND, r->daddr, 0);
 		if (idx == FW2_NIL)
 			return;
 		t->ctr.discovered++;
@@ -984,14 +994,15 @@ static void scan_full_rec(struct fw2_tracker *t, const struct fw_scan_rec *r, __
 	if (idx == FW2_NIL) {
 		__u32 since_j = (__u32)r->now_jiffies - (__u32)r->stamp_jiffies;
 		__u64 age = jiffies_to_ns(t, (__s64)since_j);
-		__u32 peer = peer_get(t, r->netns, r->family, r->daddr, r->dport, r->now_ns);
+		__u32 peer = peer_get(t, r->netns, r->family, r->daddr, r->dport, r->cgroup_id, r->now_ns);
 
 		if (age > r->now_ns)
 			age = r->now_ns;
 		if (peer == FW2_NIL)
 			return;
 		idx = sock_add(t, r->cookie, peer, r->now_ns - age, r->sport, r->dport,
-			       !!(r->flags & FW_EVF_ORPHANED), FW2_F_DISCOVERED | FW2_F_LOWER_BOUND, r->daddr);
+			       !!(r->flags & FW_EVF_ORPHANED), FW2_F_DISCOVERED | FW2_F_LOWER_BOUND, r->daddr,
+			       r->cgroup_id);
 		if (idx == FW2_NIL)
 			return;
 		t->ctr.discovered++;

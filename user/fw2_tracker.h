@@ -47,6 +47,7 @@ enum fw2_sock_state {
 
 struct fw2_sock {
 	__u64 cookie;
+	__u64 cgroup;           /* the socket's cgroup v2 id, 0 unknown */
 	__u64 enter_ns;
 	__u64 aux_ns;           /* TW_PENDING: handoff time; TW: timer expiry */
 	__u32 peer;             /* index into the peer table */
@@ -75,6 +76,7 @@ struct fw2_peer {
 	__u16 port;             /* FW_GROUP_ADDR_PORT only */
 	__u8 addr[16];          /* masked to the grouping prefix */
 	__u8 prefix;            /* FW_GROUP_PREFIX only; else full length */
+	__u64 wl_key;           /* with a workload group-by: its key (a cgroup id) */
 	__u8 alert_firing;      /* bit per enum fw2_rule */
 	__u8 in_use;
 	__u8 unsorted;          /* list appended out of order during a scan */
@@ -100,10 +102,12 @@ struct fw2_exit {
 	int duration_lower_bound;   /* entered before finwatch saw it */
 	__u32 pid;                  /* 0 if unknown */
 	const char *comm;           /* NULL if unknown */
+	__u64 cgroup_id;            /* the socket's cgroup v2, 0 if unknown */
 };
 
 #define FW2_ALERT_EXAMPLES 3
 #define FW2_ALERT_PROCS 3
+#define FW2_ALERT_CGROUPS 3
 
 struct fw2_alert {
 	enum fw2_rule rule;
@@ -117,6 +121,8 @@ struct fw2_alert {
 	struct { __u64 cookie; __u16 sport, dport; __u64 age_ns; int orphaned; } examples[FW2_ALERT_EXAMPLES];
 	int n_procs;
 	struct { __u32 pid; __u32 count; char comm[FW_COMM_LEN]; } procs[FW2_ALERT_PROCS];
+	int n_cgroups;              /* the cgroups holding the most, for workloads */
+	struct { __u64 id; __u32 count; } cgroups[FW2_ALERT_CGROUPS];
 	int fin_timeout_s;          /* of the peer's netns, -1 if unknown */
 };
 
@@ -175,6 +181,8 @@ void fw2_scan_end(struct fw2_tracker *t, __u64 end_ns);
 /* Sockets found by a scan have no closing process; the caller can look the
  * holder up by socket inode (/proc/PID/fd) and attach it. */
 int fw2_needs_proc(const struct fw2_tracker *t, __u64 cookie);
+/* 1 if the socket is tracked (a scope filter lets its records through). */
+int fw2_tracks(const struct fw2_tracker *t, __u64 cookie);
 void fw2_set_proc(struct fw2_tracker *t, __u64 cookie, __u32 pid, const char *comm);
 
 /* A socket old enough to reap, with what a kill needs (the 4-tuple, the
@@ -190,6 +198,7 @@ struct fw2_candidate {
 	int timewait;               /* a timewait mini-socket (no state event when killed) */
 	__u32 pid;
 	char comm[FW_COMM_LEN];
+	__u64 cgroup_id;
 	const struct fw2_peer *peer;
 };
 
@@ -236,6 +245,8 @@ int fw2_top_peers(const struct fw2_tracker *t, const struct fw2_peer **out, int 
 __u64 fw2_peer_oldest_age(const struct fw2_tracker *t, const struct fw2_peer *p, __u64 now_ns,
 			  int *lower_bound);
 __u64 fw2_total_oldest_age(const struct fw2_tracker *t, __u64 now_ns);
+/* The workload part of --group-by (FW_GROUP_WL_NONE: peers are addresses only). */
+enum fw_group_workload fw2_group_workload(const struct fw2_tracker *t);
 /* 1 while the max_total rule fires. */
 int fw2_total_firing(const struct fw2_tracker *t);
 /* Peer key as text: "10.0.0.1", "10.0.0.1:443", "10.0.0.0/24", "[fd00::1]:443". */

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "metrics.h"
 #include "parse.h"
+#include "workload_map.h"
 
 /* Lifetime histogram buckets emitted: le = 2^b ms for b <= this (~4.7 h). */
 #define HIST_EMIT_MAX 24
@@ -19,7 +20,29 @@ static void head(struct strbuf *sb, const char *name, const char *type, const ch
 	sb_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void peer_labels(struct strbuf *sb, const struct fw2_peer *p)
+/* --metrics-labels (FW_ML_* in ml): bounded like the peers, since they name
+ * the top K groups only and "other" for the rest. */
+static void workload_labels(struct strbuf *sb, const struct fw2_peer *p, int ml)
+{
+	const struct wl_view *v = p ? wl_view_of(p->wl_key) : NULL;
+	static const struct { int bit; const char *name; } names[] = {
+		{ FW_ML_POD, "pod" }, { FW_ML_NAMESPACE, "namespace" }, { FW_ML_CONTAINER, "container" },
+	};
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *val = !p ? "other" : !v ? ""
+				  : names[i].bit == FW_ML_POD ? v->w.pod_name
+				  : names[i].bit == FW_ML_NAMESPACE ? v->w.pod_namespace : v->w.container_id;
+
+		if (!(ml & names[i].bit))
+			continue;
+		sb_printf(sb, ",%s=\"", names[i].name);
+		sb_label_value(sb, val);
+		sb_printf(sb, "\"");
+	}
+}
+
+static void peer_labels(struct strbuf *sb, const struct fw2_peer *p, int ml)
 {
 	char ps[80];
 
@@ -29,11 +52,13 @@ static void peer_labels(struct strbuf *sb, const struct fw2_peer *p)
 		sb_printf(sb, "\",netns=\"%u\"", p->netns);
 	else
 		sb_printf(sb, "\",netns=\"other\"");
+	if (ml)
+		workload_labels(sb, p, ml);
 }
 
 /* Per-peer gauges: top K peers by count and the rest as peer="other". */
 static void render_peers(struct strbuf *sb, const struct fw2_tracker *t, const struct fw2_peer **peers,
-			 int n, __u64 now)
+			 int n, __u64 now, int ml)
 {
 	__u32 held, orphaned, shown_held = 0, shown_orph = 0;
 
@@ -44,7 +69,7 @@ static void render_peers(struct strbuf *sb, const struct fw2_tracker *t, const s
 	for (int i = 0; i < n; i++) {
 		for (int k = 0; k < 2; k++) {
 			sb_printf(sb, "finwatch_fin_wait2_sockets{");
-			peer_labels(sb, peers[i]);
+			peer_labels(sb, peers[i], ml);
 			sb_printf(sb, ",kind=\"%s\"} %u\n", k ? "orphaned" : "held",
 				  k ? peers[i]->orphaned : peers[i]->held);
 		}
@@ -53,7 +78,7 @@ static void render_peers(struct strbuf *sb, const struct fw2_tracker *t, const s
 	}
 	for (int k = 0; k < 2; k++) {
 		sb_printf(sb, "finwatch_fin_wait2_sockets{");
-		peer_labels(sb, NULL);
+		peer_labels(sb, NULL, ml);
 		sb_printf(sb, ",kind=\"%s\"} %u\n", k ? "orphaned" : "held",
 			  k ? orphaned - shown_orph : held - shown_held);
 	}
@@ -72,7 +97,7 @@ static void render_peers(struct strbuf *sb, const struct fw2_tracker *t, const s
 	     "Age of the peer's oldest FIN_WAIT_2 socket (a lower bound for sockets older than finwatch).");
 	for (int i = 0; i < n; i++) {
 		sb_printf(sb, "finwatch_fin_wait2_oldest_age_seconds{");
-		peer_labels(sb, peers[i]);
+		peer_labels(sb, peers[i], ml);
 		sb_printf(sb, "} %.3f\n", (double)fw2_peer_oldest_age(t, peers[i], now, NULL) / 1e9);
 	}
 }
@@ -129,7 +154,7 @@ static void render_run(struct strbuf *sb, const struct fw_run_stats *st)
 }
 
 static void render_alerts(struct strbuf *sb, const struct fw2_tracker *t, const struct fw2_peer **peers,
-			  int n)
+			  int n, int ml)
 {
 	const struct fw2_counters *c = fw2_counters(t);
 
@@ -138,7 +163,7 @@ static void render_alerts(struct strbuf *sb, const struct fw2_tracker *t, const 
 		for (int r = 0; r < FW2_RULE_MAX; r++)
 			if (peers[i]->alert_firing & (1u << r)) {
 				sb_printf(sb, "finwatch_alerts_firing{rule=\"%s\",", fw2_rule_name(r));
-				peer_labels(sb, peers[i]);
+				peer_labels(sb, peers[i], ml);
 				sb_printf(sb, "} 1\n");
 			}
 	sb_printf(sb, "finwatch_alerts_firing{rule=\"max_total\",peer=\"*\",netns=\"*\"} %d\n",
@@ -150,7 +175,7 @@ static void render_alerts(struct strbuf *sb, const struct fw2_tracker *t, const 
 }
 
 int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct fw_run_stats *st,
-		   int top_k, __u64 now, __u64 reaped_ok, __u64 reaped_failed)
+		   int top_k, __u64 now, __u64 reaped_ok, __u64 reaped_failed, int ml)
 {
 	const struct fw2_peer **peers;
 	int n;
@@ -162,10 +187,10 @@ int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct 
 		return -ENOMEM;
 	n = fw2_top_peers(t, peers, top_k, 1);
 	sb_reset(sb);
-	render_peers(sb, t, peers, n, now);
+	render_peers(sb, t, peers, n, now, ml);
 	render_lifetimes(sb, fw2_counters(t));
 	render_run(sb, st);
-	render_alerts(sb, t, peers, n);
+	render_alerts(sb, t, peers, n, ml);
 	head(sb, "finwatch_reaped_total", "counter", "FIN_WAIT_2 sockets finwatch destroyed, by result.");
 	sb_printf(sb, "finwatch_reaped_total{result=\"ok\"} %llu\n", (unsigned long long)reaped_ok);
 	sb_printf(sb, "finwatch_reaped_total{result=\"failed\"} %llu\n", (unsigned long long)reaped_failed);

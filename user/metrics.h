@@ -11,9 +11,11 @@
 #include "strbuf.h"
 
 /* Renders every finwatch_* metric; top_k peers by count keep their own
- * series and the rest fold into peer="other". Returns 0 or -ENOMEM. */
+ * series and the rest fold into peer="other". wl_labels (FW_ML_* of
+ * --metrics-labels) adds the peer group's pod, namespace and container
+ * (from workload_map) to per-peer series. Returns 0 or -ENOMEM. */
 int metrics_render(struct strbuf *sb, const struct fw2_tracker *t, const struct fw_run_stats *st,
-		   int top_k, __u64 now_ns, __u64 reaped_ok, __u64 reaped_failed);
+		   int top_k, __u64 now_ns, __u64 reaped_ok, __u64 reaped_failed, int wl_labels);
 
 /* Writes the text to path atomically (temp file in the same directory,
  * fsync, rename, mode 0644). 0 or -errno. */

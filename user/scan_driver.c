@@ -95,6 +95,8 @@ static void on_scan_rec(void *ctx, const struct fw_scan_rec *r)
 
 	if (!cli_socket_allowed(c->d->cfg, r->family, r->sport, r->dport, r->daddr))
 		return;
+	if (c->d->ops->in_scope && !c->d->ops->in_scope(c->d->ctx, r))
+		return;
 	scan_begin_once(c, r);
 	fw2_scan_rec(c->d->t, r);
 	if (r->kind == FW_SCAN_FULL && r->ino && fw2_needs_proc(c->d->t, r->cookie))

@@ -37,6 +37,8 @@ struct scan_ops {
 	int (*owners_proc)(void *ctx, struct sock_owner_req *reqs, int n);
 	/* Applies queued events (before and after a walk). */
 	void (*drain)(void *ctx);
+	/* NULL, or 0 for a record outside --netns/--cgroup (never tracked). */
+	int (*in_scope)(void *ctx, const struct fw_scan_rec *r);
 	/* Monotonic clock, and the CPU the walks used so far (for pacing). */
 	__u64 (*now)(void *ctx);
 	__u64 (*scan_cpu_ns)(void *ctx);

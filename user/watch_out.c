@@ -3,6 +3,7 @@
 #include "parse.h"
 #include "trace_fmt.h"
 #include "watch_out.h"
+#include "workload_map.h"
 
 #define MAX_TOP 1000
 
@@ -24,18 +25,23 @@ const char *fw2_alert_advice(const struct fw2_alert *a, char *buf, size_t len)
 	if (a->held) {
 		char comm[FW_COMM_LEN + 1] = "";
 
+		char wl[300] = "", in[320] = "";
+
+		/* The workload holding the most: whose bug it is, on a node. */
+		if (a->n_cgroups && wl_text_label(a->cgroups[0].id, wl, sizeof(wl))[0])
+			snprintf(in, sizeof(in), " in %s", wl);
 		if (a->n_procs) {
 			text_comm(comm, sizeof(comm), a->procs[0].comm);
 			off += snprintf(buf + off, len - off,
-					"process %s (pid %u) holds %u half-closed socket%s; tcp_fin_timeout does "
+					"process %s (pid %u)%s holds %u half-closed socket%s; tcp_fin_timeout does "
 					"not apply to held sockets: the application must close() them (or reap "
 					"them with finwatch, which resets the peer). ",
-					comm, a->procs[0].pid, a->procs[0].count, a->procs[0].count == 1 ? "" : "s");
+					comm, a->procs[0].pid, in, a->procs[0].count, a->procs[0].count == 1 ? "" : "s");
 		} else {
 			off += snprintf(buf + off, len - off,
-					"%u held socket%s (shutdown() and fd kept): tcp_fin_timeout does not apply "
+					"%u held socket%s%s (shutdown() and fd kept): tcp_fin_timeout does not apply "
 					"to held sockets; the owning application must close() them. ",
-					a->held, a->held == 1 ? "" : "s");
+					a->held, a->held == 1 ? "" : "s", in);
 		}
 	}
 	if (a->orphaned && off < len) {
@@ -69,6 +75,7 @@ void out_exit_json(struct json_writer *jw, const struct fw2_exit *x)
 	jw_string_field(jw, "outcome", fw2_outcome_name(x->outcome));
 	jw_bool_field(jw, "orphaned", x->orphaned);
 	json_holder_fields(jw, x->pid, x->comm);
+	wl_json_field(jw, "workload", x->cgroup_id);
 	jw_uint_field(jw, "cookie", x->cookie);
 	jw_end_object(jw);
 }
@@ -119,6 +126,17 @@ void out_alert_json(struct json_writer *jw, const struct fw2_alert *a)
 		jw_end_object(jw);
 	}
 	jw_end_array(jw);
+	if (wl_active()) {
+		jw_name(jw, "workloads");
+		jw_start_array(jw);
+		for (int i = 0; i < a->n_cgroups; i++) {
+			jw_start_object(jw);
+			wl_json_field(jw, "workload", a->cgroups[i].id);
+			jw_uint_field(jw, "sockets", a->cgroups[i].count);
+			jw_end_object(jw);
+		}
+		jw_end_array(jw);
+	}
 	jw_string_field(jw, "advice", fw2_alert_advice(a, advice, sizeof(advice)));
 	jw_end_object(jw);
 }
@@ -140,6 +158,13 @@ void out_alert_text(FILE *out, const struct fw2_alert *a)
 			text_comm(comm, sizeof(comm), a->procs[i].comm);
 			fprintf(out, "%s%s[%u]x%u", i ? "," : "", comm, a->procs[i].pid, a->procs[i].count);
 		}
+	}
+	for (int i = 0, shown = 0; i < a->n_cgroups; i++) {
+		char wl[300];
+
+		if (!wl_text_label(a->cgroups[i].id, wl, sizeof(wl))[0])
+			continue;
+		fprintf(out, "%s%sx%u", shown++ ? "," : " workloads=", wl, a->cgroups[i].count);
 	}
 	if (a->n_examples) {
 		fputs(" e.g. sport", out);
@@ -198,6 +223,8 @@ void out_summary_json(struct json_writer *jw, const struct fw2_tracker *t, __u64
 		jw_uint_field(jw, "orphaned", p->orphaned);
 		jw_double_field(jw, "oldest_age_s", (double)age / 1e9);
 		jw_bool_field(jw, "oldest_age_lower_bound", lb);
+		if (fw2_group_workload(t))
+			wl_json_field(jw, "workload", p->wl_key);
 		jw_uint_field(jw, "entered", p->entered);
 		jw_uint_field(jw, "exited", p->exited);
 		jw_name(jw, "outcomes");
@@ -233,17 +260,24 @@ void out_table_text(FILE *out, const struct fw2_tracker *t, __u64 now, int top,
 		(unsigned long long)st->lost, (unsigned long long)st->recursion_misses);
 	if (!n)
 		return;
-	fprintf(out, "%-40s %-10s %7s %6s %8s %10s %9s %9s\n", "PEER", "NETNS", "COUNT", "HELD",
-		"ORPHANED", "OLDEST", "ENTERED", "EXITED");
+	int wl = fw2_group_workload(t) && wl_active();
+
+	fprintf(out, "%-40s %-10s %7s %6s %8s %10s %9s %9s%s\n", "PEER", "NETNS", "COUNT", "HELD",
+		"ORPHANED", "OLDEST", "ENTERED", "EXITED", wl ? "  WORKLOAD" : "");
 	for (int i = 0; i < n; i++) {
 		const struct fw2_peer *p = peers[i];
 		int lb;
 		__u64 a = fw2_peer_oldest_age(t, p, now, &lb);
 
 		age_text(age, sizeof(age), a, lb);
-		fprintf(out, "%-40s %-10u %7u %6u %8u %10s %9llu %9llu\n", fw2_peer_str(p, ps, sizeof(ps)),
+		char label[300] = "";
+
+		if (wl)
+			wl_text_label(p->wl_key, label, sizeof(label));
+		fprintf(out, "%-40s %-10u %7u %6u %8u %10s %9llu %9llu%s%s\n", fw2_peer_str(p, ps, sizeof(ps)),
 			p->netns, p->held + p->orphaned, p->held, p->orphaned, age,
-			(unsigned long long)p->entered, (unsigned long long)p->exited);
+			(unsigned long long)p->entered, (unsigned long long)p->exited, wl ? "  " : "",
+			wl ? (label[0] ? label : "-") : "");
 	}
 }
 
@@ -309,6 +343,7 @@ void out_reaped_json(struct json_writer *jw, const struct fw2_candidate *c, cons
 	jw_string_field(jw, "kind", c->orphaned ? "orphaned" : "held");
 	jw_bool_field(jw, "timewait", c->timewait);
 	json_holder_fields(jw, c->pid, c->pid ? c->comm : NULL);
+	wl_json_field(jw, "workload", c->cgroup_id);
 	jw_string_field(jw, "result", result);
 	if (err)
 		jw_string_field(jw, "error", strerror(-err));
@@ -324,11 +359,14 @@ void out_reaped_text(FILE *out, const struct fw2_candidate *c, const char *resul
 	format_addr(c->family, c->daddr, da, sizeof(da));
 	if (c->pid)
 		text_comm(comm, sizeof(comm), c->comm);
-	fprintf(out, "REAPED%s %s:%u -> %s:%u peer=%s netns=%u age=%.1fs kind=%s holder=%s[%u] result=%s%s%s\n",
+	char wl[300];
+
+	wl_text_label(c->cgroup_id, wl, sizeof(wl));
+	fprintf(out, "REAPED%s %s:%u -> %s:%u peer=%s netns=%u age=%.1fs kind=%s holder=%s[%u]%s%s result=%s%s%s\n",
 		strcmp(result, "dry_run") ? "" : " (dry run, not destroyed)",
 		sa, c->sport, da, c->dport, peer, c->netns, (double)c->age_ns / 1e9,
-		c->orphaned ? "orphaned" : "held", comm, c->pid, result, err ? ": " : "",
-		err ? strerror(-err) : "");
+		c->orphaned ? "orphaned" : "held", comm, c->pid, wl[0] ? " workload=" : "", wl, result,
+		err ? ": " : "", err ? strerror(-err) : "");
 }
 
 void out_reconcile_json(struct json_writer *jw, __u64 found, __u64 missing, __u64 ts_ns)

@@ -76,8 +76,9 @@ static const struct { const char *prefix, *runtime; } scopes[] = {
 	{ "nerdctl-", "containerd" },
 };
 
-static void component(const char *c, size_t n, int under_kubepods, int under_docker,
-		      struct workload *w)
+/* 1 when c (one path component) named a container or a pod. */
+static int component(const char *c, size_t n, int under_kubepods, int under_docker,
+		     struct workload *w)
 {
 	size_t body = n;
 
@@ -88,7 +89,7 @@ static void component(const char *c, size_t n, int under_kubepods, int under_doc
 
 		if (has_prefix(c, body, scopes[i].prefix) && take_id(c + pl, body - pl, w)) {
 			snprintf(w->runtime, sizeof(w->runtime), "%s", scopes[i].runtime);
-			return;
+			return 2;
 		}
 	}
 	/* kubepods-pod<uid>.slice, kubepods-burstable-pod<uid>.slice */
@@ -97,15 +98,17 @@ static void component(const char *c, size_t n, int under_kubepods, int under_doc
 
 		while (p && !take_uid(p + 3, (size_t)(c + n - 6 - (p + 3)), w))
 			p = memmem(p + 1, (size_t)(c + n - (p + 1)), "pod", 3);
-		return;
+		return p ? 1 : 0;
 	}
 	/* cgroupfs driver: /kubepods/burstable/pod<uid>/<id>, /docker/<id> */
 	if (under_kubepods && has_prefix(c, n, "pod") && take_uid(c + 3, n - 3, w))
-		return;
+		return 1;
 	if ((under_kubepods || under_docker) && take_id(c, n, w)) {
 		if (under_docker && !w->runtime[0])
 			snprintf(w->runtime, sizeof(w->runtime), "docker");
+		return 2;
 	}
+	return 0;
 }
 
 int workload_from_cgroup_path(const char *path, struct workload *w)
@@ -126,7 +129,12 @@ int workload_from_cgroup_path(const char *path, struct workload *w)
 			if (n == 6 && !memcmp(c, "docker", 6))
 				under_docker = 1;
 			/* The innermost container wins (a pod's sandbox, nested runtimes). */
-			component(c, n, under_kubepods, under_docker, w);
+			int found = component(c, n, under_kubepods, under_docker, w);
+
+			if (found == 1)
+				w->pod_end = (size_t)(c + n - path);
+			else if (found == 2)
+				w->container_end = (size_t)(c + n - path);
 		}
 		if (!end)
 			break;

@@ -24,6 +24,9 @@ struct workload {
 	char pod_uid[WL_UID_LEN];  /* with dashes, as Kubernetes writes it */
 	char pod_name[WL_NAME_LEN];
 	char pod_namespace[WL_NS_LEN];
+	/* Where in the path the pod's and the container's cgroups end (0:
+	 * none): their own ids, for grouping by pod or container. */
+	size_t pod_end, container_end;
 };
 
 /*

@@ -47,7 +47,7 @@ static void test_page(void **state)
 	feed(t, 4, 9, 0, 110 * S, FW_EVF_FIN_RCVD, 0);
 	fw2_tick(t, 112 * S);
 	/* top 1: peer .8 folds into "other" */
-	assert_int_equal(metrics_render(&sb, t, &st, 1, 120 * S, 5, 2), 0);
+	assert_int_equal(metrics_render(&sb, t, &st, 1, 120 * S, 5, 2, 0), 0);
 	assert_golden("page", sb.buf,
 	"# HELP finwatch_fin_wait2_sockets TCP sockets in FIN_WAIT_2 now per peer; kind=held (fd kept, no kernel timeout) or orphaned (closed, ends after tcp_fin_timeout); peer=\"other\" folds peers beyond the top K.\n"
 	"# TYPE finwatch_fin_wait2_sockets gauge\n"

@@ -53,6 +53,24 @@ static void test_kubernetes_cgroupfs_driver(void **state)
 	expect("/kubepods/besteffort/pod" UID "/crio-" ID, 0, "cri-o", ID, UID);
 }
 
+/* The pod's and the container's own cgroups, for grouping. */
+static void test_group_ends(void **state)
+{
+	const char *p = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_ ".slice/"
+			"cri-containerd-" ID ".scope";
+	const char *q = "/machine.slice/libpod-" ID ".scope/container";
+	struct workload w;
+
+	assert_int_equal(workload_from_cgroup_path(p, &w), 0);
+	assert_int_equal(w.container_end, strlen(p));
+	assert_int_equal(w.pod_end, strlen(p) - strlen("/cri-containerd-" ID ".scope"));
+	assert_int_equal(workload_from_cgroup_path(q, &w), 0);
+	assert_int_equal(w.container_end, strlen(q) - strlen("/container"));
+	assert_int_equal(w.pod_end, 0);
+	assert_int_equal(workload_from_cgroup_path("/kubepods/pod" UID "/" ID, &w), 0);
+	assert_int_equal(w.pod_end, strlen("/kubepods/pod" UID));
+}
+
 static void test_plain_runtimes(void **state)
 {
 	expect("/system.slice/docker-" ID ".scope", 0, "docker", ID, "");
@@ -131,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_kubernetes_systemd_driver),
 		cmocka_unit_test(test_kubernetes_cgroupfs_driver),
 		cmocka_unit_test(test_plain_runtimes),
+		cmocka_unit_test(test_group_ends),
 		cmocka_unit_test(test_not_a_workload),
 		cmocka_unit_test(test_pod_names),
 	};
