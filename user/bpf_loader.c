@@ -211,6 +211,10 @@ int fw_drop_privileges(const struct fw_config *cfg)
 	}
 	if (cfg->reap_after_ns)
 		want[n++] = CAP_NET_ADMIN;
+	/* -- CMD: removing CMD's cgroup at the end (the cgroup2 root is
+	 * read-only to root without it). */
+	if (cfg->child_argv)
+		want[n++] = CAP_DAC_OVERRIDE;
 	if (port && port < 1024)
 		want[n++] = CAP_NET_BIND_SERVICE;
 	if (capng_get_caps_process())

@@ -460,6 +460,8 @@ static const struct cli_opt opts[] = {
 	OPT("no-discovery", 0, NULL, "do not scan for sockets stuck before start", set_flag,
 	  CFG(no_discovery)),
 	OPT("exit-on-alert", 0, NULL, "exit status 3 if any alert fired", set_flag, CFG(exit_on_alert)),
+	OPT("leaks-warn", 0, NULL, "with -- CMD: report leaked FIN_WAIT_2 sockets without\n"
+				  "exit status 3", set_flag, CFG(leaks_warn)),
 	SECTION("Integration (watch mode):"),
 	OPT("metrics", 0, "ADDR:PORT", "serve Prometheus GET /metrics (:9861 = 127.0.0.1:9861;\n"
 				      "0.0.0.0:9861 or [::]:9861 to expose it)", set_metrics),
@@ -511,6 +513,9 @@ void cli_usage(FILE *out)
 "       finwatch trace [OPTIONS]       stream every TCP state transition\n"
 "       finwatch doctor [--json]       one-shot report per network namespace: FIN_WAIT_2\n"
 "                                      counts, kernel limits, and what helps\n"
+"       finwatch [OPTIONS] -- CMD [ARGS...]\n"
+"                                      run CMD, watch only its sockets, report the\n"
+"                                      FIN_WAIT_2 sockets it leaked (CI jobs)\n"
 "\n", out);
 	for (const struct cli_opt *o = opts; o < opts + N_OPTS; o++) {
 		char left[64], sn[8] = "    ";
@@ -533,14 +538,16 @@ void cli_usage(FILE *out)
 	fputs(
 "\n"
 "Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 an alert fired\n"
-"             (with --exit-on-alert).\n"
+"             (with --exit-on-alert). With -- CMD: CMD's status if non-zero,\n"
+"             else 3 if an alert fired or CMD leaked FIN_WAIT_2 sockets, else 0.\n"
 "Examples:\n"
 "  finwatch                              watch all peers with default limits\n"
 "  finwatch --max-per-peer 50 --peer 203.0.113.0/24 --interval 5s\n"
 "  finwatch --json --duration 30s --exit-on-alert    CI smoke run\n"
 "  finwatch trace --rport 443 -4\n"
 "  finwatch trace --json --duration 10s > transitions.jsonl\n"
-"  finwatch --reap-after 10m --reap-peer 203.0.113.0/24 --reap-dry-run\n",
+"  finwatch --reap-after 10m --reap-peer 203.0.113.0/24 --reap-dry-run\n"
+"  finwatch --json -- make integration-test         CI: that job's sockets only\n",
 		out);
 }
 
@@ -579,6 +586,13 @@ static int check_combinations(struct fw_config *cfg, char *err, size_t errlen)
 			    "(labels name the group's workload)");
 	if (cfg->cmd == FW_CMD_TRACE && cfg->group_wl)
 		return fail(err, errlen, "--group-by applies to watch mode only");
+	if (cfg->child_argv && cfg->cmd != FW_CMD_WATCH)
+		return fail(err, errlen, "-- CMD runs with watch mode only");
+	if (cfg->child_argv && (cfg->duration_ns || cfg->cgroup_scope || cfg->n_netns_args))
+		return fail(err, errlen, "-- CMD sets the scope and the end of the run itself: drop "
+			    "--duration, --cgroup and --netns");
+	if (cfg->leaks_warn && !cfg->child_argv)
+		return fail(err, errlen, "--leaks-warn applies to -- CMD only");
 	return 0;
 }
 
@@ -592,6 +606,16 @@ int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t er
 	cli_defaults(cfg);
 	if (errlen)
 		err[0] = '\0';
+	/* The command to wrap: split off before getopt, which would permute
+	 * its options into ours. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			if (i + 1 == argc)
+				return fail(err, errlen, "--: no command after it (finwatch [OPTIONS] -- CMD [ARGS...])");
+			cfg->child_argv = &argv[i + 1];
+			argc = i;
+			break;
+		}
 	r = parse_command(&argc, &argv, cfg, err, errlen);
 	if (r)
 		return r;

@@ -47,6 +47,9 @@ struct fw_config {
 	const char *cgroup_scope;    /* --cgroup PATH, as given */
 	const char *pods_dir;        /* pod names: /var/log/pods */
 	int metrics_labels;          /* FW_ML_* mask */
+	/* finwatch [options] -- CMD [ARGS...]: run CMD, watch its sockets only */
+	char **child_argv;           /* NULL-terminated (argv's tail), or NULL */
+	int leaks_warn;              /* leaks do not change the exit status */
 	int exit_on_alert;
 	int top;
 	int no_discovery;
@@ -87,7 +90,8 @@ int parse_listen_addr(const char *s, struct sockaddr_storage *out);
 #define FW_VERSION "0.1.0"
 
 /* 0: run; 1: --help (the caller prints cli_usage); 2: --version; -EINVAL:
- * bad input, err holds one printable line naming the flag and the value. */
+ * bad input, err holds one printable line naming the flag and the value.
+ * Everything after a "--" is the command to run (cfg->child_argv). */
 int cli_parse(int argc, char **argv, struct fw_config *cfg, char *err, size_t errlen);
 
 void cli_usage(FILE *out);

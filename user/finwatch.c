@@ -37,6 +37,7 @@
 #include "trace_fmt.h"
 #include "warn.h"
 #include "watch_out.h"
+#include "wrapper.h"
 #include "cgroup_index.h"
 #include "workload_map.h"
 #include "finwatch.skel.h"
@@ -45,9 +46,17 @@
 #define TICK_NS (250 * NS_PER_MS)
 
 static volatile sig_atomic_t exiting, want_hist, want_reopen;
+/* finwatch -- CMD: signals are CMD's; finwatch ends when CMD does. */
+static volatile pid_t wrapped_pid;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
+	if (wrapped_pid > 0) {
+		/* A terminal's ^C or ^\ reached CMD's process group already. */
+		if (!(si && si->si_code == SI_KERNEL && (sig == SIGINT || sig == SIGQUIT)))
+			kill(wrapped_pid, sig);
+		return;
+	}
 	if (sig == SIGUSR1)
 		want_hist = 1;
 	else if (sig == SIGHUP)
@@ -79,6 +88,7 @@ struct app {
 	struct fw_scope scope;        /* --netns, --cgroup */
 	int scoped;                   /* the scope filters anything */
 	struct workload_map *wl;      /* cgroup ids -> workloads; NULL without cgroup2 */
+	struct wrapper wrap;          /* -- CMD */
 };
 
 static __u64 mono_ns(void)
@@ -621,6 +631,8 @@ static int run_loop(struct app *a)
 		}
 		if (deadline && now >= deadline)
 			break;
+		if (cfg->child_argv && wrapper_poll(&a->wrap))
+			break;
 	}
 	return 0;
 }
@@ -787,23 +799,57 @@ static int drop_and_serve(struct app *a)
 	return 0;
 }
 
+/*
+ * CMD has ended (run_stream walked its scope once more): the leak report.
+ * CMD's status if non-zero, else 3 for an alert or a leak.
+ */
+static int wrap_verdict(struct app *a)
+{
+	const struct fw_config *cfg = a->cfg;
+	struct fw_verdict v = {
+		.command = cfg->child_argv[0], .pid = a->wrap.pid, .exit_code = wrapper_exit_code(&a->wrap),
+		.scope = a->wrap.cg_fs[0] ? "cgroup" : "netns",
+		.cgroup = a->wrap.cg_fs[0] ? a->wrap.cg_path : NULL,
+		.netns = a->wrap.cg_fs[0] ? 0 : a->scope.netns[0],
+		.processes_left = wrapper_leftover_procs(&a->wrap), .leaks_warn = cfg->leaks_warn,
+	};
+	__u32 held, orphaned;
+
+	v.status = v.exit_code ? v.exit_code
+		   : (fw2_counters(a->tracker)->alerts_fired ||
+		      (out_leaked(a->tracker, &held, &orphaned) && !cfg->leaks_warn)) ? FW_EXIT_ALERT : FW_EXIT_OK;
+	if (cfg->json) {
+		out_verdict_json(&a->jw, &v, a->tracker, mono_ns());
+		end_line(a);
+	} else {
+		out_verdict_text(a->sink.mem, &v, a->tracker, mono_ns());
+		emit(a);
+	}
+	return v.status;
+}
+
 /* watch and trace: poll until a signal or --duration, then detach, drain
  * and print the final summary. Returns the exit code. */
 static int run_stream(struct app *a)
 {
 	const struct fw_config *cfg = a->cfg;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGUSR1, on_signal);
-	signal(SIGHUP, on_signal);
+	static const int sigs[] = { SIGINT, SIGTERM, SIGUSR1, SIGHUP, SIGQUIT, SIGUSR2 };
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
+
+	sigemptyset(&sa.sa_mask);
+	/* QUIT and USR2 only pass on to a wrapped CMD. */
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (cfg->child_argv || (sigs[i] != SIGQUIT && sigs[i] != SIGUSR2))
+			sigaction(sigs[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	a->t0_ns = mono_ns();
 	if (cfg->cmd == FW_CMD_TRACE && !cfg->json) {
 		trace_print_header(a->sink.mem);
 		emit(a);
 	}
-	if (cfg->cmd == FW_CMD_WATCH && a->scanner_ready && !cfg->no_discovery) {
+	/* CMD has not run yet: nothing of its to discover. */
+	if (cfg->cmd == FW_CMD_WATCH && a->scanner_ready && !cfg->no_discovery && !cfg->child_argv) {
 		scan_driver_all(&a->scans);
 		fw2_tick(a->tracker, mono_ns());
 		if (!cfg->json) {
@@ -817,6 +863,16 @@ static int run_stream(struct app *a)
 		out_start_json(&a->jw, cfg->cmd == FW_CMD_WATCH ? "watch" : "trace", a->tracker, mono_ns());
 		end_line(a);
 	}
+	if (cfg->child_argv) {
+		int err = wrapper_go(&a->wrap);
+
+		if (err) {
+			fw_warn(LOG_ERR, "-- CMD: cannot run %s: %s", cfg->child_argv[0], strerror(-err));
+			/* As a shell says it: not found, or found but not runnable. */
+			return err == -ENOENT ? 127 : 126;
+		}
+		wrapped_pid = a->wrap.pid;
+	}
 	if (run_loop(a))
 		return FW_EXIT_RUNTIME;
 	/* Detach first: the final drain then reads a queue that no longer
@@ -827,6 +883,12 @@ static int run_stream(struct app *a)
 	a->skel->links.fw_set_state_backup = NULL;
 	a->draining = 1;
 	ring_buffer__consume(a->rb);
+	if (cfg->child_argv) {
+		/* Orphans CMD left count once a walk has seen them (handoffs). */
+		wrapped_pid = 0;
+		if (a->scanner_ready)
+			scan_driver_all(&a->scans);
+	}
 	if (a->tracker)
 		fw2_tick(a->tracker, mono_ns());
 	/* The last record should arrive even through a slow reader. */
@@ -836,6 +898,8 @@ static int run_stream(struct app *a)
 		publish_metrics(a, mono_ns());
 		write_metrics_file(a);
 	}
+	if (cfg->child_argv)
+		return wrap_verdict(a);
 	if (cfg->exit_on_alert && a->tracker && fw2_counters(a->tracker)->alerts_fired)
 		return FW_EXIT_ALERT;
 	return FW_EXIT_OK;
@@ -862,6 +926,49 @@ static int cgroup_scope_path(const char *arg, const char *mnt, const char *root,
 	if (strlen(out) > 1 && out[strlen(out) - 1] == '/')
 		out[strlen(out) - 1] = '\0';
 	return 0;
+}
+
+/*
+ * -- CMD watches CMD's process tree: a cgroup of its own where cgroup v2 is
+ * writable, else the network namespace it shares with finwatch (said,
+ * since other processes' sockets there count too).
+ */
+static int wrap_scope(struct app *a, const char *mnt, const char *root)
+{
+	char why[600] = "no cgroup v2 hierarchy is mounted";
+	__u32 self;
+
+	if (mnt && a->wl && !wrapper_cgroup(&a->wrap, mnt, root, why, sizeof(why)) &&
+	    strlen(a->wrap.cg_path) < sizeof(a->scope.cgroup)) {
+		snprintf(a->scope.cgroup, sizeof(a->scope.cgroup), "%s", a->wrap.cg_path);
+		fprintf(stderr, "finwatch: watching %s's sockets: cgroup %s\n", a->cfg->child_argv[0],
+			a->wrap.cg_path);
+		return 0;
+	}
+	wrapper_cleanup(&a->wrap);
+	if (scope_netns_arg("self", 4, &self)) {
+		fw_warn(LOG_ERR, "-- CMD: neither a cgroup (%s) nor this network namespace can scope "
+			"the run", why);
+		return -1;
+	}
+	a->scope.netns[0] = self;
+	a->scope.n_netns = 1;
+	fprintf(stderr, "finwatch: watching %s's sockets: network namespace %u (%s: other processes' "
+		"sockets in it count too)\n", a->cfg->child_argv[0], self, why);
+	return 0;
+}
+
+/* CMD's process, forked before finwatch drops privileges, waiting to exec. */
+static int wrap_spawn(struct app *a)
+{
+	int err;
+
+	if (!a->cfg->child_argv)
+		return 0;
+	err = wrapper_spawn(&a->wrap, a->cfg->child_argv);
+	if (err)
+		fw_warn(LOG_ERR, "-- CMD: cannot start a process: %s", strerror(-err));
+	return err ? -1 : 0;
 }
 
 /*
@@ -904,6 +1011,8 @@ static int scope_setup(struct app *a)
 			return FW_EXIT_USAGE;
 		}
 	}
+	if (cfg->child_argv && wrap_scope(a, err ? NULL : mnt, root))
+		return FW_EXIT_RUNTIME;
 	if (cfg->group_wl && !a->wl)
 		fw_warn(LOG_WARNING, "no cgroup v2 hierarchy is mounted: workloads cannot be named, "
 			"and --group-by's workload part groups by cgroup id");
@@ -921,7 +1030,7 @@ static int cmd_watch(struct app *a, const struct fw_kernel_support *ks)
 	if (ret)
 		return ret;
 	if (kernel_ready(a, ks) || app_load(a, ks, 1) || tracker_setup(a, ks) || actions_setup(a) ||
-	    drop_and_serve(a))
+	    wrap_spawn(a) || drop_and_serve(a))
 		return FW_EXIT_RUNTIME;
 	return run_stream(a);
 }
@@ -1009,6 +1118,7 @@ static void app_close(struct app *a)
 	fw2_tracker_free(a->tracker);
 	wl_register(NULL, NULL);
 	workload_map_free(a->wl);
+	wrapper_cleanup(&a->wrap);
 	ring_buffer__free(a->rb);
 	finwatch_bpf__destroy(a->skel);
 	fw_warn_setup(NULL, NULL, 0);

@@ -408,3 +408,95 @@ void out_error_json(struct json_writer *jw, const char *what, __u64 ts_ns)
 	jw_string_field(jw, "error", what);
 	jw_end_object(jw);
 }
+
+__u32 out_leaked(const struct fw2_tracker *t, __u32 *held, __u32 *orphaned)
+{
+	__u32 total = fw2_total(t, held, orphaned);
+	__u32 pending = fw2_unconfirmed_handoffs(t);
+
+	/* A handoff no scan confirmed yet is still an orphan in the kernel. */
+	*orphaned += pending;
+	return total + pending;
+}
+
+void out_verdict_json(struct json_writer *jw, const struct fw_verdict *v, const struct fw2_tracker *t,
+		      __u64 now)
+{
+	const struct fw2_peer *peers[MAX_TOP];
+	__u32 held, orphaned, leaked = out_leaked(t, &held, &orphaned);
+	int n = fw2_top_peers(t, peers, MAX_TOP, 0);
+	char ps[80];
+
+	json_record_begin(jw, "verdict", now);
+	jw_string_field(jw, "command", v->command);
+	jw_int_field(jw, "pid", v->pid);
+	jw_int_field(jw, "exit_code", v->exit_code);
+	jw_string_field(jw, "scope", v->scope);
+	if (v->cgroup)
+		jw_string_field(jw, "cgroup", v->cgroup);
+	else
+		jw_null_field(jw, "cgroup");
+	if (v->netns)
+		jw_uint_field(jw, "netns", v->netns);
+	else
+		jw_null_field(jw, "netns");
+	jw_uint_field(jw, "leaked", leaked);
+	jw_uint_field(jw, "held", held);
+	jw_uint_field(jw, "orphaned", orphaned);
+	jw_uint_field(jw, "alerts_fired", fw2_counters(t)->alerts_fired);
+	if (v->processes_left >= 0)
+		jw_int_field(jw, "processes_left", v->processes_left);
+	else
+		jw_null_field(jw, "processes_left");
+	jw_bool_field(jw, "leaks_warn", v->leaks_warn);
+	jw_int_field(jw, "status", v->status);
+	jw_name(jw, "leaks");
+	jw_start_array(jw);
+	for (int i = 0; i < n; i++) {
+		int lb;
+		__u64 age = fw2_peer_oldest_age(t, peers[i], now, &lb);
+
+		jw_start_object(jw);
+		jw_string_field(jw, "peer", fw2_peer_str(peers[i], ps, sizeof(ps)));
+		jw_uint_field(jw, "netns", peers[i]->netns);
+		jw_uint_field(jw, "count", peers[i]->held + peers[i]->orphaned);
+		jw_uint_field(jw, "held", peers[i]->held);
+		jw_uint_field(jw, "orphaned", peers[i]->orphaned);
+		jw_double_field(jw, "oldest_age_s", (double)age / 1e9);
+		jw_end_object(jw);
+	}
+	jw_end_array(jw);
+	jw_end_object(jw);
+}
+
+void out_verdict_text(FILE *out, const struct fw_verdict *v, const struct fw2_tracker *t, __u64 now)
+{
+	const struct fw2_peer *peers[MAX_TOP];
+	__u32 held, orphaned, leaked = out_leaked(t, &held, &orphaned);
+	int n = fw2_top_peers(t, peers, MAX_TOP, 0);
+	char ps[80], age[40];
+
+	fprintf(out, "=== %s (pid %d) exited with status %d; ", v->command, v->pid, v->exit_code);
+	if (!leaked)
+		fprintf(out, "it left no FIN_WAIT_2 socket");
+	else
+		fprintf(out, "LEAK: it left %u FIN_WAIT_2 socket%s (held %u, orphaned %u)%s", leaked,
+			leaked == 1 ? "" : "s", held, orphaned, v->leaks_warn ? " (warning only)" : "");
+	if (fw2_counters(t)->alerts_fired)
+		fprintf(out, "; %llu alert(s) fired", (unsigned long long)fw2_counters(t)->alerts_fired);
+	fprintf(out, "; finwatch exits %d\n", v->status);
+	if (v->processes_left > 0)
+		fprintf(out, "  %d process(es) it started still run in %s\n", v->processes_left, v->cgroup);
+	for (int i = 0; i < n; i++) {
+		int lb;
+
+		age_text(age, sizeof(age), fw2_peer_oldest_age(t, peers[i], now, &lb), lb);
+		fprintf(out, "  peer %s netns %u: %u (held %u, orphaned %u), oldest %s\n",
+			fw2_peer_str(peers[i], ps, sizeof(ps)), peers[i]->netns,
+			peers[i]->held + peers[i]->orphaned, peers[i]->held, peers[i]->orphaned, age);
+	}
+	if (held)
+		fprintf(out, "  held sockets stay until their process closes them (no kernel timeout)\n");
+	if (orphaned)
+		fprintf(out, "  orphaned sockets end after net.ipv4.tcp_fin_timeout; the peer never sent its FIN\n");
+}

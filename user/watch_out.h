@@ -38,6 +38,26 @@ void out_start_json(struct json_writer *jw, const char *command, const struct fw
 		    __u64 ts_ns);
 /* trace's final summary: the counters only. */
 void out_trace_summary_json(struct json_writer *jw, const struct fw_run_stats *st, __u64 ts_ns);
+/* How a wrapped command (finwatch -- CMD) ended and what it left behind. */
+struct fw_verdict {
+	const char *command;        /* argv[0] */
+	int pid;
+	int exit_code;              /* the shell's view: code, or 128 + signal */
+	const char *scope;          /* "cgroup" or "netns" */
+	const char *cgroup;         /* its cgroup path, NULL for netns scope */
+	__u32 netns;                /* the netns watched, 0 for cgroup scope */
+	int processes_left;         /* still running in its cgroup, -1 unknown */
+	int leaks_warn;             /* leaks reported, not failing */
+	int status;                 /* finwatch's exit status */
+};
+/* The leak report: the verdict and the peers CMD's leaked sockets go to. */
+void out_verdict_json(struct json_writer *jw, const struct fw_verdict *v, const struct fw2_tracker *t,
+		      __u64 now_ns);
+void out_verdict_text(FILE *out, const struct fw_verdict *v, const struct fw2_tracker *t, __u64 now_ns);
+/* FIN_WAIT_2 sockets tracked now, handed-off orphans included: what a
+ * wrapped command leaves behind. */
+__u32 out_leaked(const struct fw2_tracker *t, __u32 *held, __u32 *orphaned);
+
 /* A runtime error or warning (bpftool's convention in JSON mode). */
 void out_error_json(struct json_writer *jw, const char *what, __u64 ts_ns);
 
