@@ -5,6 +5,12 @@
 # End-to-end tests are tests/e2e/test_*.sh (need root, load the real BPF
 # programs); exit 0 pass, 77 skip, anything else fail. With FW_REQUIRE_E2E=1
 # (CI) a skipped end-to-end test counts as a failure.
+# Then the kernel matrix (tests/vm/matrix.sh, not with --unit-only): the e2e
+# subset inside Debian's kernels booted under qemu, one line per (kernel,
+# /boot variant, test). FW_VM_KERNELS picks the kernels (default "6.1 6.12";
+# "host" runs the subset here too); FW_VM=0 skips the matrix (a failure with
+# FW_REQUIRE_E2E=1). When make test has built build/static/finwatch, the
+# matrix runs it too (results TEST@static; VM_FINWATCH_ALSO overrides).
 set -u
 mode=all
 case "${1:-}" in
@@ -62,6 +68,43 @@ if [ "$mode" != unit ]; then
 		fi
 		printf 'e2e  %-34s %s %ss\n' "$name" "$res" "$secs"
 	done
+fi
+
+if [ "$mode" != unit ]; then
+	if [ "${FW_VM:-1}" = 0 ]; then
+		if [ "${FW_REQUIRE_E2E:-0}" = 1 ]; then
+			failed=$((failed + 1)); failures+=("vm/matrix"); res="FAILED (FW_VM=0 with FW_REQUIRE_E2E=1)"
+		else
+			skipped=$((skipped + 1)); res="skipped (FW_VM=0)"
+		fi
+		printf 'vm   %-34s %s\n' matrix "$res"
+	else
+		vmout="$root/$build/vm"
+		start=$(date +%s)
+		rm -f "$vmout/results.tsv"
+		# Prints its own line per result (stdout) and failed tests' logs
+		# (stderr); its results.tsv feeds the totals.
+		also=
+		[ ! -x "$root/build/static/finwatch" ] || also="$root/build/static/finwatch"
+		FW_BUILD="$root/$build" FW_VM_OUT="$vmout" KERNELS="${FW_VM_KERNELS:-6.1 6.12}" \
+			VM_FINWATCH_ALSO="${VM_FINWATCH_ALSO-$also}" "$here/vm/matrix.sh"
+		rc=$?
+		n=0 nfail=0
+		while IFS=$'\t' read -r k v t _ _ res; do
+			n=$((n + 1))
+			case "$res" in
+			ok) passed=$((passed + 1)) ;;
+			skipped*) skipped=$((skipped + 1)) ;;
+			*) failed=$((failed + 1)) nfail=$((nfail + 1)); failures+=("vm/$k/$v/$t") ;;
+			esac
+		done < <(cat "$vmout/results.tsv" 2>/dev/null)
+		if [ "$n" -eq 0 ] || { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ "$nfail" -eq 0 ]; }; then
+			failed=$((failed + 1)); failures+=("vm/matrix")
+			printf 'vm   %-34s %s %ss\n' matrix "FAILED (matrix.sh exit $rc, $n results)" "$(( $(date +%s) - start ))"
+		else
+			printf 'vm   %-34s %s %ss\n' matrix "$n results" "$(( $(date +%s) - start ))"
+		fi
+	fi
 fi
 
 if [ ${#failures[@]} -gt 0 ]; then
