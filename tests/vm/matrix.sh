@@ -41,6 +41,7 @@
 #   VM_VARIANTS    "config noconfig" (default) or one of them
 #   VM_ACCEL       auto (default), kvm or tcg
 #   VM_MEM, VM_SMP qemu memory (4G) and vCPUs (2)
+#   QEMU           the qemu binary (qemu-system-x86_64)
 #   VM_TIMEOUT     deadline in seconds for one VM run (default 1200, 4800 with
 #                  VM_TESTS=all; times the number of binaries)
 #   VM_TEST_TIMEOUT deadline for one test inside the guest (900 s, as tests/run.sh)
@@ -75,6 +76,7 @@ VM_ACCEL=${VM_ACCEL:-auto}
 VM_MEM=${VM_MEM:-4G}
 VM_SMP=${VM_SMP:-2}
 VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-900}
+QEMU=${QEMU:-qemu-system-x86_64}
 DEFAULT_TESTS="test_trace_lab test_watch_seed test_watch_held_discovery test_watch_timewait test_reap test_no_kconfig"
 
 if [ $# -gt 0 ]; then kernels=("$@"); else read -ra kernels <<<"${KERNELS:-6.1 6.12}"; fi
@@ -154,7 +156,7 @@ first_error() {
 # need_vm_tools: sets BUSYBOX, or vm_why (why no VM can run) and returns 1.
 need_vm_tools() {
 	local missing=() c
-	for c in qemu-system-x86_64 apt-get apt-cache dpkg-deb depmod modprobe cpio gzip xz busybox; do
+	for c in "$QEMU" apt-get apt-cache dpkg-deb depmod modprobe cpio gzip xz busybox; do
 		command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
@@ -330,7 +332,7 @@ boot() {
 	mkdir -p "$runout" || return 1
 	build_initrd "$dir" "$variant" "$runout" || { warn "$label: cannot build the initramfs"; return 1; }
 	# shellcheck disable=SC2046 # accel_args is a word list
-	local cmd=(qemu-system-x86_64 $(accel_args "$accel") -m "$VM_MEM" -smp "$VM_SMP"
+	local cmd=("$QEMU" $(accel_args "$accel") -m "$VM_MEM" -smp "$VM_SMP"
 		-nographic -monitor none -serial "file:$log" -no-reboot -nodefaults -nic none
 		-kernel "$TREE/boot/vmlinuz-$KVER" -initrd "$dir/initrd.gz"
 		-append "console=ttyS0 panic=-1 quiet rdinit=/init"
