@@ -11,6 +11,9 @@
       Prints how many records of TYPE match all key=value pairs.
   fwcheck.py last FILE TYPE FIELD [key=value ...]
       Prints FIELD of the last matching record (JSON-encoded).
+  fwcheck.py get FILE TYPE PATH [key=value ...]
+      Prints the value at PATH (dotted: "workloads.0.workload.pod") of the
+      last matching record (JSON-encoded); exit 1 if there is none.
   fwcheck.py peer FILE PEER FIELD [NETNS]
       Prints FIELD of PEER (in NETNS, when given) in the last summary (0 if
       absent).
@@ -97,6 +100,20 @@ def main(argv):
         if not hits:
             return 1
         print(json.dumps(hits[-1].get(argv[4])))
+        return 0
+    if cmd == "get":
+        hits = [r for r in load(path) if r.get("type") == argv[3] and matches(r, argv[5:])]
+        if not hits:
+            return 1
+        v = hits[-1]
+        for part in argv[4].split("."):
+            if isinstance(v, list) and part.isdigit() and int(part) < len(v):
+                v = v[int(part)]
+            elif isinstance(v, dict):
+                v = v.get(part)
+            else:
+                v = None
+        print(json.dumps(v))
         return 0
     if cmd == "peer":
         sums = [r for r in load(path) if r.get("type") == "summary"]

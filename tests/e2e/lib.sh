@@ -222,6 +222,43 @@ spawn_wait() {
 	return "$rc"
 }
 
+# ---- cgroups ----
+
+# cgroup2_mount: prints where the cgroup v2 hierarchy is mounted (pure v2
+# hosts: /sys/fs/cgroup; hybrid ones: /sys/fs/cgroup/unified); fails if none.
+cgroup2_mount() {
+	awk '$0 ~ / - cgroup2 / { print $5; found = 1; exit } END { exit !found }' /proc/self/mountinfo
+}
+
+# make_cgroup REL: creates cgroup REL ("/kubepods.slice/...") under the v2
+# mount, parents too, and removes what it created at exit (deepest first).
+make_cgroup() {
+	local mnt rel=$1 path dirs=()
+	mnt=$(cgroup2_mount) || fail "no cgroup v2 hierarchy mounted"
+	path=$mnt
+	IFS=/ read -ra parts <<<"${rel#/}"
+	for part in "${parts[@]}"; do
+		path="$path/$part"
+		[ -d "$path" ] || { mkdir "$path" || fail "cannot create cgroup $path"; dirs=("$path" "${dirs[@]}"); }
+	done
+	[ ${#dirs[@]} -eq 0 ] || cleanup_add rmdir "${dirs[@]}"
+}
+
+# spawn_in_cgroup NAME REL NS CMD...: spawn (as spawn) with the process in
+# cgroup REL. It joins the cgroup in this namespace first: `ip netns exec`
+# remounts /sys, where the cgroup mount is not visible.
+spawn_in_cgroup() {
+	local name=$1 rel=$2 ns=$3 mnt
+	shift 3
+	mnt=$(cgroup2_mount) || fail "no cgroup v2 hierarchy mounted"
+	if [ "$ns" = - ]; then
+		spawn "$name" - bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$mnt$rel" "$@"
+	else
+		spawn "$name" - bash -c 'echo $$ >"$0/cgroup.procs" && ns=$1 && shift && exec ip netns exec "$ns" "$@"' \
+			"$mnt$rel" "$ns" "$@"
+	fi
+}
+
 # ---- cleanup ----
 
 # cleanup_add CMD [ARGS...]: run this command at exit (before the lab goes).
