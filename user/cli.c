@@ -452,6 +452,9 @@ static const struct cli_opt opts[] = {
 				 ",container or ,cgroup to split peers by workload", set_group_by),
 	OPT("pods-dir", 0, "DIR", "pod names and namespaces from DIR/<ns>_<pod>_<uid>\n"
 				 "(default /var/log/pods)", set_path, CFG(pods_dir)),
+	OPT("cgroup-fs", 0, "DIR", "the host's cgroup v2 hierarchy is mounted at DIR (in\n"
+				  "a pod: a hostPath of /sys/fs/cgroup; default: the\n"
+				  "cgroup2 mount in /proc/self/mountinfo)", set_path, CFG(cgroup_fs)),
 	OPT("top", 0, "N", "peers shown per table (default 10)", set_count, CFG(top), MAX(1000)),
 	OPT("scan-interval", 0, "DUR", "timewait follow-up scan period (default 500ms)", set_duration,
 	  CFG(scan_interval_ns), MAX(100 * NS_PER_MS)),

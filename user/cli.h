@@ -46,6 +46,7 @@ struct fw_config {
 	int n_netns_args;
 	const char *cgroup_scope;    /* --cgroup PATH, as given */
 	const char *pods_dir;        /* pod names: /var/log/pods */
+	const char *cgroup_fs;       /* the host's cgroup2 hierarchy, NULL: mountinfo's */
 	int metrics_labels;          /* FW_ML_* mask */
 	/* finwatch [options] -- CMD [ARGS...]: run CMD, watch its sockets only */
 	char **child_argv;           /* NULL-terminated (argv's tail), or NULL */

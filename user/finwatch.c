@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf_loader.h"
@@ -928,6 +930,21 @@ static int cgroup_scope_path(const char *arg, const char *mnt, const char *root,
 	return 0;
 }
 
+/* --cgroup-fs DIR: a cgroup2 mount of the whole hierarchy (a pod's hostPath
+ * of the node's /sys/fs/cgroup), or a hybrid host's DIR/unified. */
+static int cgroup2_at(const char *dir, char *mnt, size_t mnt_len, char *root, size_t root_len)
+{
+	struct statfs sf;
+
+	snprintf(root, root_len, "/");
+	if (!statfs(dir, &sf) && sf.f_type == CGROUP2_SUPER_MAGIC) {
+		snprintf(mnt, mnt_len, "%s", dir);
+		return 0;
+	}
+	snprintf(mnt, mnt_len, "%s/unified", dir);
+	return !statfs(mnt, &sf) && sf.f_type == CGROUP2_SUPER_MAGIC ? 0 : -ENOENT;
+}
+
 /*
  * -- CMD watches CMD's process tree: a cgroup of its own where cgroup v2 is
  * writable, else the network namespace it shares with finwatch (said,
@@ -995,7 +1012,13 @@ static int scope_setup(struct app *a)
 		}
 		a->scope.n_netns++;
 	}
-	err = cgroup2_find_mount("/proc/self/mountinfo", mnt, sizeof(mnt), root, sizeof(root));
+	err = cfg->cgroup_fs ? cgroup2_at(cfg->cgroup_fs, mnt, sizeof(mnt), root, sizeof(root))
+			     : cgroup2_find_mount("/proc/self/mountinfo", mnt, sizeof(mnt), root, sizeof(root));
+	if (err && cfg->cgroup_fs) {
+		fprintf(stderr, "finwatch: --cgroup-fs: %s is not a cgroup v2 hierarchy (nor is %s/unified) "
+			"(see finwatch --help)\n", cfg->cgroup_fs, cfg->cgroup_fs);
+		return FW_EXIT_USAGE;
+	}
 	if (!err)
 		a->wl = workload_map_new(mnt, root, cfg->pods_dir);
 	a->scope.map = a->wl;
