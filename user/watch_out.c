@@ -164,7 +164,7 @@ void out_alert_text(FILE *out, const struct fw2_alert *a)
 
 		if (!wl_text_label(a->cgroups[i].id, wl, sizeof(wl))[0])
 			continue;
-		fprintf(out, "%s%sx%u", shown++ ? "," : " workloads=", wl, a->cgroups[i].count);
+		fprintf(out, "%s%s(%u)", shown++ ? "," : " workloads=", wl, a->cgroups[i].count);
 	}
 	if (a->n_examples) {
 		fputs(" e.g. sport", out);
