@@ -191,9 +191,9 @@ const char *wl_text_label(__u64 cgroup_id, char *buf, size_t len)
 	else if (v->w.pod_name[0])
 		snprintf(buf, len, "%s/%s", v->w.pod_namespace, v->w.pod_name);
 	else if (v->w.pod_uid[0])
-		snprintf(buf, len, "pod %s", v->w.pod_uid);
+		snprintf(buf, len, "pod:%s", v->w.pod_uid);
 	else if (v->w.container_id[0])
-		snprintf(buf, len, "container %.12s", v->w.container_id);
+		snprintf(buf, len, "container:%.12s", v->w.container_id);
 	else
 		snprintf(buf, len, "%s", v->cgroup);
 	return buf;

@@ -49,7 +49,7 @@ void wl_register(struct workload_map *m, __u64 (*clock)(void));
 /* "name": {"cgroup","runtime","container_id","pod_uid","pod","pod_namespace"},
  * null for an unknown cgroup; nothing at all without a registered map. */
 void wl_json_field(struct json_writer *jw, const char *name, __u64 cgroup_id);
-/* "shop/frontend-7f9c", "container 3f2a9c1b7d4e", the cgroup path, or ""
+/* "shop/frontend-7f9c", "pod:<uid>", "container:3f2a9c1b7d4e", the cgroup path, or ""
  * (unknown, or no map). Returns buf. */
 const char *wl_text_label(__u64 cgroup_id, char *buf, size_t len);
 /* The registered map's view of cgroup id (NULL: none, unknown, or no map);
