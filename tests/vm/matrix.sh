@@ -42,6 +42,7 @@
 #   VM_ACCEL       auto (default), kvm or tcg
 #   VM_MEM, VM_SMP qemu memory (4G) and vCPUs (2)
 #   QEMU           the qemu binary (qemu-system-x86_64)
+#   VM_TCG_OPTS    TCG options (thread=multi,tb-size=512; thread=single: one host thread)
 #   VM_TIMEOUT     deadline in seconds for one VM run (default 1200, 4800 with
 #                  VM_TESTS=all; times the number of binaries)
 #   VM_TEST_TIMEOUT deadline for one test inside the guest (900 s, as tests/run.sh)
@@ -77,6 +78,7 @@ VM_MEM=${VM_MEM:-4G}
 VM_SMP=${VM_SMP:-2}
 VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-900}
 QEMU=${QEMU:-qemu-system-x86_64}
+VM_TCG_OPTS=${VM_TCG_OPTS:-thread=multi,tb-size=512}
 DEFAULT_TESTS="test_trace_lab test_watch_seed test_watch_held_discovery test_watch_timewait test_reap test_no_kconfig"
 
 if [ $# -gt 0 ]; then kernels=("$@"); else read -ra kernels <<<"${KERNELS:-6.1 6.12}"; fi
@@ -188,7 +190,7 @@ need_vm_tools() {
 accel_args() {
 	case "$1" in
 	kvm) echo "-accel kvm -cpu host" ;;
-	*) echo "-accel tcg,thread=multi,tb-size=512 -cpu max" ;;
+	*) echo "-accel tcg,$VM_TCG_OPTS -cpu max" ;;
 	esac
 }
 
@@ -431,6 +433,7 @@ collect() {
 }
 
 accel=$VM_ACCEL
+kvm_key="$(uname -r) $("$QEMU" --version 2>/dev/null | head -n1)"
 vm_ok=1
 vm_why=
 for k in "${kernels[@]}"; do
@@ -460,6 +463,12 @@ for k in "${kernels[@]}"; do
 		label=$k-$v
 		if [ "$accel" = auto ]; then
 			if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then try=kvm; else try=tcg; fi
+			# A KVM found unable to boot a guest on this host kernel with
+			# this qemu is not tried again (VM_ACCEL=kvm forces it).
+			if [ "$try" = kvm ] && [ "$(cat "$CACHE/kvm-unusable" 2>/dev/null)" = "$kvm_key" ]; then
+				try=tcg
+				say "KVM: not tried, it could not boot a guest here before ($CACHE/kvm-unusable)"
+			fi
 		else
 			try=$accel
 		fi
@@ -468,6 +477,7 @@ for k in "${kernels[@]}"; do
 		if [ "$brc" = 2 ]; then
 			say "/dev/kvm did not boot $KVER within 20 s ($(grep -m1 -E 'error|Assertion' "$OUT/kvm-failed/qemu.out" 2>/dev/null || echo "no init line; see $OUT/kvm-failed/")): using TCG"
 			[ "$accel" != auto ] || accel=tcg
+			echo "$kvm_key" >"$CACHE/kvm-unusable"
 			try=tcg
 			boot "$label" "$v" "$try"
 			brc=$?
