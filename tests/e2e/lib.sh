@@ -222,6 +222,21 @@ spawn_wait() {
 	return "$rc"
 }
 
+# ---- ports ----
+
+# pick_port [TAKEN...]: a TCP port in 19000-19999 nothing listens on (in this namespace), not in "$@".
+pick_port() {
+	local try p u taken
+	for ((try = 0; try < 50; try++)); do
+		p=$((19000 + RANDOM % 1000))
+		taken=0
+		for u in "$@"; do [ "$u" != "$p" ] || taken=1; done
+		[ "$taken" = 0 ] || continue
+		[ -z "$(ss -Htln "sport = :$p")" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
 # ---- cgroups ----
 
 # cgroup2_mount: prints where the cgroup v2 hierarchy is mounted (pure v2

@@ -19,18 +19,6 @@ lab_up
 HTTP=(python3 "$FW_ROOT/tests/e2e/i5_http.py")
 HELD=30 NORMAL=20
 
-# A TCP port in 19000-19999 nothing listens on (in this namespace), not in "$@".
-pick_port() {
-	local try p u taken
-	for ((try = 0; try < 50; try++)); do
-		p=$((19000 + RANDOM % 1000))
-		taken=0
-		for u in "$@"; do [ "$u" != "$p" ] || taken=1; done
-		[ "$taken" = 0 ] || continue
-		[ -z "$(ss -Htln "sport = :$p")" ] && { echo "$p"; return 0; }
-	done
-	return 1
-}
 FW_PORT=$(pick_port) || fail "no free port in 19000-19999"
 PROM_PORT=$(pick_port "$FW_PORT") || fail "no free port in 19000-19999"
 PROM=http://127.0.0.1:$PROM_PORT

@@ -17,18 +17,6 @@ HELD=30 NORMAL=20
 PROM_FILE="$TEST_TMP/fw.prom"
 SCRAPE="$TEST_TMP/scrape.prom"
 
-# A TCP port in 19000-19999 nothing listens on (in this namespace), not in "$@".
-pick_port() {
-	local try p u taken
-	for ((try = 0; try < 50; try++)); do
-		p=$((19000 + RANDOM % 1000))
-		taken=0
-		for u in "$@"; do [ "$u" != "$p" ] || taken=1; done
-		[ "$taken" = 0 ] || continue
-		[ -z "$(ss -Htln "sport = :$p")" ] && { echo "$p"; return 0; }
-	done
-	return 1
-}
 FW_PORT=$(pick_port) || fail "no free port in 19000-19999"
 PROM_PORT=$(pick_port "$FW_PORT") || fail "no free port in 19000-19999"
 URL="http://127.0.0.1:$FW_PORT/metrics"

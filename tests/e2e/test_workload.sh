@@ -78,7 +78,9 @@ pass "summary grouped by pod: $(summary_groups) (= ss: $(ss_count "$LAB_HOST" fi
 want "cgroupfs driver runtime" "$(get summary peers.0.workload.runtime)" null   # a pod group has no runtime
 has_metric() { grep -q "finwatch_fin_wait2_sockets{peer=\"$LAB_P1_V4\",netns=\"$LAB_HOST_NSINO\",pod=\"frontend-7f9c-x2x4q\",namespace=\"shop\",container=\"\",kind=\"held\"} 3" "$METRICS"; }
 wait_for 5 has_metric || fail "metrics labels: $(grep 'finwatch_fin_wait2_sockets{' "$METRICS" | head -5)"
-grep -q "pod=\"report-27\",namespace=\"batch\"" "$METRICS" || fail "no series for the report pod"
+# The file is rewritten every --interval: wait for the one with every pod.
+wait_for 5 grep -q "pod=\"report-27\",namespace=\"batch\"" "$METRICS" ||
+	fail "no series for the report pod: $(grep 'finwatch_fin_wait2_sockets{' "$METRICS")"
 pass "--metrics-labels: per-peer series carry pod and namespace"
 
 # Exits name the workload of the socket itself (its container): the report
