@@ -58,8 +58,10 @@
 # iter/task_file) and cover trace (test_trace_lab), the seed case with
 # startup discovery and holders (test_watch_seed, test_watch_held_discovery),
 # the timewait follow-up of orphans to their timeout (test_watch_timewait),
-# reaping and doctor (test_reap), and doctor's kernel support report and a
-# run with the kernel config hidden (test_no_kconfig, where it exists).
+# reaping and doctor (test_reap), doctor's kernel support report and a run
+# with the kernel config hidden (test_no_kconfig), and the socket's cgroup
+# read by CO-RE: workloads, scopes and -- CMD (test_workload, test_scope,
+# test_wrapper).
 set -uo pipefail
 export LC_ALL=C
 
@@ -79,7 +81,8 @@ VM_SMP=${VM_SMP:-2}
 VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-900}
 QEMU=${QEMU:-qemu-system-x86_64}
 VM_TCG_OPTS=${VM_TCG_OPTS:-thread=multi,tb-size=512}
-DEFAULT_TESTS="test_trace_lab test_watch_seed test_watch_held_discovery test_watch_timewait test_reap test_no_kconfig"
+DEFAULT_TESTS="test_trace_lab test_watch_seed test_watch_held_discovery test_watch_timewait test_reap test_no_kconfig
+	test_workload test_scope test_wrapper"
 
 if [ $# -gt 0 ]; then kernels=("$@"); else read -ra kernels <<<"${KERNELS:-6.1 6.12}"; fi
 
