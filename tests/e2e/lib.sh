@@ -237,6 +237,24 @@ pick_port() {
 	return 1
 }
 
+# spawn_prometheus NAME TARGET PORT: a real Prometheus server (spawned as
+# NAME) on 127.0.0.1:PORT scraping TARGET (finwatch's --metrics) every second.
+spawn_prometheus() {
+	local name=$1 target=$2 port=$3
+	cat >"$TEST_TMP/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: finwatch
+    static_configs:
+      - targets: ['$target']
+EOF
+	spawn "$name" - prometheus --config.file="$TEST_TMP/prometheus.yml" \
+		--storage.tsdb.path="$TEST_TMP/prom-data" --web.listen-address="127.0.0.1:$port" \
+		--log.level=warn
+}
+
 # ---- cgroups ----
 
 # cgroup2_mount: prints where the cgroup v2 hierarchy is mounted (pure v2

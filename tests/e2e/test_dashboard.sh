@@ -27,18 +27,7 @@ INSTANCE=127.0.0.1:$FW_PORT
 spawn fw - "$FINWATCH" --json --metrics "$INSTANCE" --interval 1s --metrics-top 5 \
 	--max-per-peer 10 --max-total 0 --max-age 0 --peer "$LAB_P1_V4" --peer "$LAB_P2_V4"
 wait_start fw "$(spawn_out fw)"
-cat >"$TEST_TMP/prometheus.yml" <<EOF
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: finwatch
-    static_configs:
-      - targets: ['$INSTANCE']
-EOF
-spawn prom - prometheus --config.file="$TEST_TMP/prometheus.yml" \
-	--storage.tsdb.path="$TEST_TMP/prom-data" --web.listen-address="127.0.0.1:$PROM_PORT" \
-	--log.level=warn
+spawn_prometheus prom "$INSTANCE" "$PROM_PORT"
 
 # The exits must come after Prometheus' first samples, or rate() sees none.
 prom_ready() { "${HTTP[@]}" get "$PROM/-/ready" 1 >/dev/null 2>&1; }

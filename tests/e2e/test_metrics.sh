@@ -31,18 +31,7 @@ umask 0022
 wait_start fw "$(spawn_out fw)"
 
 # A real Prometheus server scraping finwatch every second.
-cat >"$TEST_TMP/prometheus.yml" <<EOF
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: finwatch
-    static_configs:
-      - targets: ['127.0.0.1:$FW_PORT']
-EOF
-spawn prom - prometheus --config.file="$TEST_TMP/prometheus.yml" \
-	--storage.tsdb.path="$TEST_TMP/prom-data" --web.listen-address="127.0.0.1:$PROM_PORT" \
-	--log.level=warn
+spawn_prometheus prom "127.0.0.1:$FW_PORT" "$PROM_PORT"
 
 spawn_server stuck "$LAB_P1" "$LAB_P1_V4:5101" hold
 spawn_server good "$LAB_P2" "$LAB_P2_V4:5102" close
