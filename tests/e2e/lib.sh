@@ -39,6 +39,7 @@ _FW_CLEANUP=()		# cleanup_add commands, %q-quoted
 _FW_SPAWNED=()		# spawn names, in start order
 declare -A _FW_PIDS=()	# spawn name -> pid
 _FW_CLEANED=0
+_FW_CGROUP_DIRS=()	# make_cgroup directories, deepest first
 
 # ---- reporting ----
 
@@ -274,7 +275,9 @@ make_cgroup() {
 		path="$path/$part"
 		[ -d "$path" ] || { mkdir "$path" || fail "cannot create cgroup $path"; dirs=("$path" "${dirs[@]}"); }
 	done
-	[ ${#dirs[@]} -eq 0 ] || cleanup_add rmdir "${dirs[@]}"
+	# Removed once the spawned processes are gone (a cgroup with a
+	# process in it cannot be): not a cleanup_add, which runs before.
+	_FW_CGROUP_DIRS=("${dirs[@]}" "${_FW_CGROUP_DIRS[@]}")
 }
 
 # spawn_in_cgroup NAME REL NS CMD...: spawn (as spawn) with the process in
@@ -311,6 +314,9 @@ _fw_cleanup() {
 	for ((i = ${#_FW_SPAWNED[@]} - 1; i >= 0; i--)); do
 		name=${_FW_SPAWNED[i]}
 		[ "${_FW_PIDS[$name]}" = exited ] || spawn_stop "$name" >/dev/null 2>&1 || true
+	done
+	for name in "${_FW_CGROUP_DIRS[@]}"; do
+		rmdir "$name" 2>/dev/null || echo "cleanup: cgroup $name not removed" >&2
 	done
 	lab_down
 	[ -z "$TEST_TMP" ] || rm -rf -- "$TEST_TMP"
