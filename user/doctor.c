@@ -38,7 +38,6 @@ static int gather(void *ctx)
 	struct ns_facts *f = ctx;
 	char line[256];
 	FILE *s;
-	int fd;
 
 	f->fin_timeout = read_long("/proc/sys/net/ipv4/tcp_fin_timeout");
 	f->max_orphans = read_long("/proc/sys/net/ipv4/tcp_max_orphans");
@@ -51,20 +50,7 @@ static int gather(void *ctx)
 				break;
 		fclose(s);
 	}
-	/* A destroy of a socket that cannot exist: ENOENT means the kernel
-	 * supports it, EOPNOTSUPP that it was built without. */
-	f->destroy = -1;
-	fd = sock_destroy_open();
-	if (fd >= 0) {
-		struct sock_id id = { .family = 2, .sport = 1, .dport = 1, .cookie = 1 };
-		int err;
-
-		id.saddr[0] = 127;
-		id.daddr[0] = 127;
-		err = sock_destroy(fd, &id);
-		f->destroy = err == -EOPNOTSUPP ? 0 : (err == -ENOENT || err == 0 || err == -ESTALE) ? 1 : -1;
-		close(fd);
-	}
+	f->destroy = sock_destroy_supported();
 	return 0;
 }
 

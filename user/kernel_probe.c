@@ -75,25 +75,11 @@ static int probe_map(enum bpf_map_type type)
 	return r > 0 ? FW_FEAT_YES : r == 0 ? FW_FEAT_NO : FW_FEAT_UNKNOWN;
 }
 
-static int probe_sock_destroy(void)
-{
-	/* A socket that cannot exist: ENOENT means supported (see doctor). */
-	struct sock_id id = { .family = 2, .sport = 1, .dport = 1, .cookie = 1 };
-	int fd = sock_destroy_open(), err;
-
-	if (fd < 0)
-		return FW_FEAT_UNKNOWN;
-	id.saddr[0] = id.daddr[0] = 127;
-	err = sock_destroy(fd, &id);
-	close(fd);
-	return err == -EOPNOTSUPP ? FW_FEAT_NO
-	       : (err == -ENOENT || err == 0 || err == -ESTALE) ? FW_FEAT_YES : FW_FEAT_UNKNOWN;
-}
-
 void kernel_probe(struct fw_kernel_support *ks)
 {
 	struct utsname u;
 	struct btf *vmlinux;
+	int destroy;
 
 	memset(ks, 0, sizeof(*ks));
 	snprintf(ks->release, sizeof(ks->release), "%s", uname(&u) ? "unknown" : u.release);
@@ -134,7 +120,8 @@ void kernel_probe(struct fw_kernel_support *ks)
 		ks->have[FW_FEAT_ITER_TCP] = all_of(tcp, 5);
 		ks->have[FW_FEAT_ITER_TASK_FILE] = all_of(task_file, 3);
 	}
-	ks->have[FW_FEAT_SOCK_DESTROY] = probe_sock_destroy();
+	destroy = sock_destroy_supported();
+	ks->have[FW_FEAT_SOCK_DESTROY] = destroy > 0 ? FW_FEAT_YES : destroy == 0 ? FW_FEAT_NO : FW_FEAT_UNKNOWN;
 	ks->have[FW_FEAT_BPF_STATS] = access("/proc/sys/kernel/bpf_stats_enabled", F_OK) == 0
 					      ? FW_FEAT_YES : FW_FEAT_NO;
 }

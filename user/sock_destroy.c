@@ -74,3 +74,18 @@ int sock_destroy(int nl_fd, const struct sock_id *id)
 		}
 	}
 }
+
+int sock_destroy_supported(void)
+{
+	/* A destroy of a socket that cannot exist: ENOENT means the kernel
+	 * supports it, EOPNOTSUPP that it was built without. */
+	struct sock_id id = { .family = 2, .sport = 1, .dport = 1, .cookie = 1 };
+	int fd = sock_destroy_open(), err;
+
+	if (fd < 0)
+		return -1;
+	id.saddr[0] = id.daddr[0] = 127;
+	err = sock_destroy(fd, &id);
+	close(fd);
+	return err == -EOPNOTSUPP ? 0 : (err == -ENOENT || err == 0 || err == -ESTALE) ? 1 : -1;
+}

@@ -23,4 +23,8 @@ int sock_destroy_open(void);
  * -EPERM without CAP_NET_ADMIN; other -errno. */
 int sock_destroy(int nl_fd, const struct sock_id *id);
 
+/* Whether the caller's namespace's kernel can destroy sockets: 1 yes, 0
+ * no (built without CONFIG_INET_DIAG_DESTROY), -1 could not tell. */
+int sock_destroy_supported(void);
+
 #endif
