@@ -256,6 +256,23 @@ EOF
 		--log.level=warn
 }
 
+# spawn_stuck_and_normal HELD NORMAL: the metrics scenario. Peer 1
+# (port 5101) never closes and HELD half-closed sockets to it stay in
+# FIN_WAIT_2 (spawned "held"); peer 2 (5102) closes NORMAL connections
+# normally ("normal"). Returns once ss shows the HELD sockets.
+spawn_stuck_and_normal() {
+	local held=$1 normal=$2
+	spawn_server stuck "$LAB_P1" "$LAB_P1_V4:5101" hold
+	spawn_server good "$LAB_P2" "$LAB_P2_V4:5102" close
+	spawn held "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5101" --how shutdown --count "$held" \
+		--hold-sec -1
+	wait_ready held 15
+	spawn normal "$LAB_HOST" "$FWPEER" client --connect "$LAB_P2_V4:5102" --how close --count "$normal"
+	wait_ready normal 15
+	wait_for 10 ss_expect "$LAB_HOST" fin-wait-2 "$held" "$LAB_P1_V4" ||
+		fail "ss shows $(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4") FIN_WAIT_2 sockets to the stuck peer, want $held"
+}
+
 # ---- cgroups ----
 
 # cgroup2_mount: prints where the cgroup v2 hierarchy is mounted (pure v2

@@ -36,15 +36,7 @@ prom_is() { [ "$("${HTTP[@]}" prom_value "$PROM" "$1" 2 2>/dev/null)" = "$2" ]; 
 prom_ge() { local v; v=$("${HTTP[@]}" prom_value "$PROM" "$1" 2 2>/dev/null) && [ -n "$v" ] && awk -v v="$v" -v m="$2" 'BEGIN { exit !(v + 0 >= m) }'; }
 wait_for 15 prom_ge 'count_over_time(up{job="finwatch"}[1m])' 2 || fail "Prometheus does not scrape finwatch"
 
-spawn_server stuck "$LAB_P1" "$LAB_P1_V4:5101" hold
-spawn_server good "$LAB_P2" "$LAB_P2_V4:5102" close
-spawn held "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5101" --how shutdown --count "$HELD" \
-	--hold-sec -1
-wait_ready held 15
-spawn normal "$LAB_HOST" "$FWPEER" client --connect "$LAB_P2_V4:5102" --how close --count "$NORMAL"
-wait_ready normal 15
-wait_for 10 ss_expect "$LAB_HOST" fin-wait-2 "$HELD" "$LAB_P1_V4" ||
-	fail "ss shows $(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4") FIN_WAIT_2 sockets to the stuck peer, want $HELD"
+spawn_stuck_and_normal "$HELD" "$NORMAL"
 
 # Prometheus has the lab's state: the count, the exits, the alert, and two
 # CPU samples (for rate()).

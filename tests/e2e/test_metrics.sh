@@ -33,15 +33,7 @@ wait_start fw "$(spawn_out fw)"
 # A real Prometheus server scraping finwatch every second.
 spawn_prometheus prom "127.0.0.1:$FW_PORT" "$PROM_PORT"
 
-spawn_server stuck "$LAB_P1" "$LAB_P1_V4:5101" hold
-spawn_server good "$LAB_P2" "$LAB_P2_V4:5102" close
-spawn held "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5101" --how shutdown --count "$HELD" \
-	--hold-sec -1
-wait_ready held 15
-spawn normal "$LAB_HOST" "$FWPEER" client --connect "$LAB_P2_V4:5102" --how close --count "$NORMAL"
-wait_ready normal 15
-wait_for 10 ss_expect "$LAB_HOST" fin-wait-2 "$HELD" "$LAB_P1_V4" ||
-	fail "ss shows $(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4") FIN_WAIT_2 sockets to the stuck peer, want $HELD"
+spawn_stuck_and_normal "$HELD" "$NORMAL"
 
 # metric VALUE of one series in FILE: metric_value FILE 'name{labels}'
 metric_value() { awk -v s="$2" '$1 == s { print $2; f = 1 } END { exit !f }' "$1"; }
