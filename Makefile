@@ -78,7 +78,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP 
 # Kernel-independent modules: unit tests and fuzzers link these alone.
 # Sources that need libbpf, the kernel or libmicrohttpd; everything else is core.
 APP_SRCS := user/finwatch.c user/bpf_loader.c user/scan.c user/netns.c user/metrics_http.c \
-	user/sock_destroy.c user/reaper.c user/doctor.c user/kernel_probe.c user/wrapper.c
+	user/sock_destroy.c user/reaper.c user/doctor.c user/kernel_probe.c user/wrapper.c \
+	$(wildcard user/app_*.c)
 CORE_SRCS := $(filter-out $(APP_SRCS),$(wildcard user/*.c))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
