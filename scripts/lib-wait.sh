@@ -1,16 +1,18 @@
 # shellcheck shell=bash
-# Clock, process and deadline helpers for scripts/bench.sh and
-# scripts/bench/scale.sh. Source it (it only defines functions). The e2e
-# tests have their own (tests/e2e/lib.sh: wait_for); the benchmark scripts
-# do not depend on tests/.
+# Clock, process and deadline helpers for scripts/bench.sh,
+# scripts/bench/scale.sh and tests/e2e/lib.sh (which has its own wait_for,
+# with fractional deadlines). Source it (it only defines functions); the
+# benchmark scripts do not depend on tests/.
 
 # now_ms: the realtime clock, in milliseconds.
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 
-# alive PID: running (a zombie child we have not reaped yet is not)
+# alive PID: running (a zombie child we have not reaped yet is not). The
+# process may exit while we look: a failed read is "not alive", never a
+# `set -e` exit of the caller.
 alive() {
 	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	{ read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
 	s=${s##*) }
 	[ "${s:0:1}" != Z ]
 }

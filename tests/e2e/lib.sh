@@ -30,6 +30,12 @@ FINWATCH=${FINWATCH:-$FW_BUILD/finwatch}
 # shellcheck disable=SC2034 # used by the test scripts
 FWCHECK=$FW_ROOT/tests/e2e/fwcheck.py
 FW_LAB_SH=$FW_ROOT/scripts/netns-lab.sh
+# shellcheck disable=SC2034 # used by the test scripts
+E2E_DIR=$FW_ROOT/tests/e2e
+# Every finwatch run of a test is scoped to the lab's addresses (see
+# netns-lab.sh): other tests, and their finwatch, may run at the same time.
+# shellcheck disable=SC2034 # used by the test scripts
+LAB_SCOPE=(--peer 10.201.0.0/16 --peer fd00:201::/32)
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fwe2e-$TEST_NAME.XXXXXX")
 export FW_ROOT FW_BUILD FWPEER FINWATCH TEST_NAME TEST_TMP
@@ -39,6 +45,10 @@ _FW_CLEANUP=()		# cleanup_add commands, %q-quoted
 _FW_SPAWNED=()		# spawn names, in start order
 declare -A _FW_PIDS=()	# spawn name -> pid
 _FW_CLEANED=0
+_FW_SOFT_FAILS=()	# check_fail messages
+
+# shellcheck source=scripts/lib-wait.sh
+. "$FW_ROOT/scripts/lib-wait.sh"	# alive, not_alive, now_ms
 _FW_CGROUP_DIRS=()	# make_cgroup directories, deepest first
 
 # ---- reporting ----
@@ -85,9 +95,37 @@ _fw_dump_logs() {
 	done
 }
 
+# check_fail MSG: report a failed assertion but keep going, so one run
+# shows every problem; checks_finish (run by run_scenarios) fails the test
+# if any was recorded.
+check_fail() {
+	echo "FAIL: $TEST_NAME: $*" >&2
+	_FW_SOFT_FAILS+=("$*")
+}
+
+checks_finish() {
+	[ ${#_FW_SOFT_FAILS[@]} -eq 0 ] ||
+		fail "${#_FW_SOFT_FAILS[@]} check(s) failed: $(printf '[%s] ' "${_FW_SOFT_FAILS[@]}")"
+}
+
+# pass_if_clean MARK MSG: pass MSG unless a check failed since
+# MARK=$(checks_mark) was taken.
+checks_mark() { echo "${#_FW_SOFT_FAILS[@]}"; }
+pass_if_clean() { [ "${#_FW_SOFT_FAILS[@]}" -ne "$1" ] || pass "$2"; }
+
 # ---- waiting ----
 
 _fw_now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$((10#$t))"; }
+
+# clock_after US: the realtime clock (microseconds) reached US. For pacing
+# samples with wait_for instead of sleeping.
+clock_after() { [ "$(_fw_now_us)" -ge "$1" ]; }
+
+# mono_ns: CLOCK_MONOTONIC now, in ns (the clock of finwatch's ts_ns).
+mono_ns() { python3 "$FWCHECK" monotonic_now; }
+
+# file_has FILE ERE: FILE exists and has a line matching ERE.
+file_has() { [ -f "$1" ] && grep -Eq -- "$2" "$1"; }
 
 # wait_for DEADLINE_SECONDS CMD...: run CMD every 0.1 s until it succeeds
 # (return 0) or DEADLINE_SECONDS (integer or decimal, e.g. 2.5) pass (return 1).
@@ -171,15 +209,8 @@ spawn_pid() { echo "${_FW_PIDS[$1]:?spawn_pid: unknown name $1}"; }
 spawn_out() { echo "$TEST_TMP/$1.out"; }
 
 _fw_has_line() { [ -f "$1" ] && grep -qx -- "$2" "$1"; }
-_fw_alive() {
-	local st
-	[ -r "/proc/$1/stat" ] || return 1
-	# The process may exit between the check and the read: a failed
-	# read is "not alive", never a set -e exit of the whole test.
-	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
-	st=${st##*) }
-	[ "${st:0:1}" != Z ]
-}
+# alive PID / not_alive PID come from scripts/lib-wait.sh; the older names:
+_fw_alive() { alive "$1"; }
 
 # wait_line NAME LINE [SECONDS=5]: wait until NAME's stdout has the exact LINE.
 wait_line() {
@@ -194,7 +225,7 @@ wait_ready() {
 	wait_for "$secs" _fw_ready_or_dead "$name" "$pid" || fail "$name: no 'ready' within ${secs}s"
 	_fw_has_line "$TEST_TMP/$name.out" ready || fail "$name: exited before 'ready'"
 }
-_fw_ready_or_dead() { _fw_has_line "$TEST_TMP/$1.out" ready || ! _fw_alive "$2"; }
+_fw_ready_or_dead() { _fw_has_line "$TEST_TMP/$1.out" ready || not_alive "$2"; }
 
 # spawn_stop NAME [SIGNAL=TERM]: signal NAME, wait up to 3 s (then KILL) and
 # return its exit status (143 = died of SIGTERM; fwpeer exits 0 on SIGTERM).
@@ -203,24 +234,132 @@ spawn_stop() {
 	pid=$(spawn_pid "$name")
 	[ "$pid" != exited ] || return 0
 	kill "-$sig" "$pid" 2>/dev/null || true
-	if ! wait_for 3 _fw_not_alive "$pid"; then
+	if ! wait_for 3 not_alive "$pid"; then
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" 2>/dev/null || rc=$?
 	_FW_PIDS[$name]=exited
 	return "$rc"
 }
-_fw_not_alive() { ! _fw_alive "$1"; }
+_fw_not_alive() { not_alive "$1"; }
 
 # spawn_wait NAME [SECONDS=10]: wait for NAME to exit on its own and return
 # its exit status; fails the test if it is still running after SECONDS.
 spawn_wait() {
 	local name=$1 pid rc=0
 	pid=$(spawn_pid "$name")
-	wait_for "${2:-10}" _fw_not_alive "$pid" || fail "$name: still running after ${2:-10}s"
+	wait_for "${2:-10}" not_alive "$pid" || fail "$name: still running after ${2:-10}s"
 	wait "$pid" 2>/dev/null || rc=$?
 	_FW_PIDS[$name]=exited
 	return "$rc"
+}
+
+# spawn_to NAME OUTFILE CMD...: like spawn, but CMD's stdout goes to
+# OUTFILE (a FIFO or file) instead of $TEST_TMP/NAME.out. SPAWN_PID is CMD's
+# own pid (bash execs it).
+spawn_to() {
+	local name=$1 target=$2
+	shift 2
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	spawn "$name" - bash -c 'out=$1; shift; exec "$@" >"$out"' spawn_to "$target" "$@"
+}
+
+# ---- finwatch ----
+
+# has_start NAME: NAME's stdout has finwatch's JSON start record.
+has_start() { file_has "$TEST_TMP/$1.out" '"type":"start"'; }
+_fw_start_seen() { grep -qs '"type":"start"' "$1" || not_alive "$2"; }
+
+# wait_start NAME FILE [SECONDS=20]: wait for the start record of finwatch
+# spawned as NAME in FILE (its JSON output); fails the test, with finwatch's
+# exit status, when it exits first.
+wait_start() {
+	local name=$1 file=$2 secs=${3:-20} pid rc=0
+	pid=$(spawn_pid "$name")
+	wait_for "$secs" _fw_start_seen "$file" "$pid" || fail "$name: no start record within ${secs}s"
+	if ! grep -qs '"type":"start"' "$file"; then
+		spawn_wait "$name" 2 || rc=$?
+		fail "$name: finwatch exited with status $rc before its start record"
+	fi
+}
+
+# has_written PID: PID has written something (its JSON start record); for a
+# finwatch whose stdout cannot be read back.
+has_written() { local w; w=$(proc_wchar "$1"); [ "${w:-0}" -gt 0 ]; }
+
+# ---- /proc and pipes ----
+
+proc_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+proc_wchar() { awk '/^wchar:/ { print $2 }' "/proc/$1/io" 2>/dev/null; }
+proc_fd_count() {
+	local f n=0
+	for f in /proc/"$1"/fd/*; do [ -e "$f" ] || [ -L "$f" ] && n=$((n + 1)); done
+	echo "$n"
+}
+
+# proc_fd_min PID: the smallest of 5 fd counts taken 20 ms apart (a scan
+# opens a netns fd and an iterator fd for a few milliseconds; a leak stays).
+proc_fd_min() {
+	local i n min=
+	for ((i = 0; i < 5; i++)); do
+		n=$(proc_fd_count "$1")
+		[ -n "$min" ] && [ "$min" -le "$n" ] || min=$n
+		[ "$i" -eq 4 ] || wait_for 0.02 false || true
+	done
+	echo "$min"
+}
+
+# netns_inode NS: inode of a named network namespace (finwatch's "netns").
+netns_inode() { stat -L -c %i "/run/netns/$1"; }
+
+# pipe_bytes FIFO: bytes waiting in the pipe behind FIFO, and its capacity.
+pipe_bytes() {
+	python3 -c 'import fcntl, os, struct, sys, termios
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+n = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+print(n, fcntl.fcntl(fd, 1032))   # F_GETPIPE_SZ' "$1"
+}
+
+# pipe_full FIFO: the pipe holds all but the last 8 KiB of its capacity
+# (a line of JSON no longer fits).
+pipe_full() {
+	local n cap
+	read -r n cap < <(pipe_bytes "$1") || return 1
+	[ "$n" -ge $((cap - 8192)) ]
+}
+
+# ---- BPF objects ----
+
+# bpf_ids_of PID: the BPF objects PID holds open, as "prog ID", "map ID",
+# "link ID" and "btf ID" lines, from /proc/PID/fdinfo (Debian 12's bpftool
+# is built without pid support, so `bpftool ... show --json` has no "pids"
+# to match). A link's fdinfo also names its program: the program is listed
+# anyway through its own fd.
+bpf_ids_of() {
+	local f
+	for f in /proc/"$1"/fdinfo/*; do
+		awk '/^link_id:/ { l = 1; print "link", $2 }
+		     /^prog_id:/ && !l { print "prog", $2 }
+		     /^map_id:/ { print "map", $2 }
+		     /^btf_id:/ { print "btf", $2 }' "$f" 2>/dev/null
+	done | sort -u
+}
+
+# bpf_ids_all: every BPF prog/map/link/btf id the kernel has now, same form.
+bpf_ids_all() {
+	local kind
+	for kind in prog map link btf; do
+		bpftool "$kind" show --json 2>/dev/null |
+			python3 -c 'import json,sys
+for o in json.load(sys.stdin): print(sys.argv[1], o["id"])' "$kind"
+	done | sort -u
+}
+
+# bpf_none_left IDFILE: none of the ids listed in IDFILE exists any more.
+# Sets BPF_LEFT to those still there.
+bpf_none_left() {
+	BPF_LEFT=$(comm -12 "$1" <(bpf_ids_all) | tr '\n' ' ')
+	[ -z "$BPF_LEFT" ]
 }
 
 # ---- ports ----

@@ -10,13 +10,12 @@
 # (tests/e2e/dashboard_check.py).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/i5_lib.sh"
 skip_unless_root python3
 command -v prometheus >/dev/null 2>&1 || skip "needs prometheus (Debian package prometheus)"
 DASH=$FW_ROOT/deploy/grafana/finwatch.json
 [ -f "$DASH" ] || fail "no $DASH"
 lab_up
-HTTP=(python3 "$FW_ROOT/tests/e2e/i5_http.py")
+HTTP=(python3 "$E2E_DIR/http_client.py")
 HELD=30 NORMAL=20
 
 FW_PORT=$(pick_port) || fail "no free port in 19000-19999"

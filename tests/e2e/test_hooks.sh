@@ -13,7 +13,6 @@
 #    stderr, together with the processes it started.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/i5_lib.sh"
 skip_unless_root python3
 lab_up
 # finwatch and its hooks run from here: a command interpreted by a shell would
@@ -138,7 +137,7 @@ EOF
 chmod 0755 "$TEST_TMP/hang.sh"
 # Our own leftovers only: the recorded hooks and their children, if they are
 # still that sh/sleep.
-i5_kill_hang() {
+kill_hung_hook() {
 	local f pid
 	for f in "$TEST_TMP"/hang/[0-9]*; do
 		[ -f "$f" ] || continue
@@ -149,7 +148,7 @@ i5_kill_hang() {
 	done
 	return 0
 }
-cleanup_add i5_kill_hang
+cleanup_add kill_hung_hook
 
 spawn_server stuck2 "$LAB_P1" "$LAB_P1_V4:5402" hold
 spawn_server good "$LAB_P2" "$LAB_P2_V4:5403" close

@@ -17,11 +17,10 @@
 # capabilities it does not start (the runner really restricts them).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/i5_lib.sh"
 skip_unless_root podman tar python3 make
 NEEDS=$FW_ROOT/deploy/runtime-needs
 RUN=(python3 "$FW_ROOT/tests/e2e/image_run.py")
-HTTP=(python3 "$FW_ROOT/tests/e2e/i5_http.py")
+HTTP=(python3 "$E2E_DIR/http_client.py")
 PODMAN=(podman --storage-driver vfs --root "$TEST_TMP/storage" --runroot "$TEST_TMP/runroot")
 IMAGE=localhost/finwatch-e2e
 STATIC_BIN=$FW_ROOT/build/static/finwatch

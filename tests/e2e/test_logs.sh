@@ -9,7 +9,6 @@
 #    final summary, one per connection made.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/i5_lib.sh"
 skip_unless_root python3
 lab_up
 
@@ -20,15 +19,15 @@ lab_up
 # our rsyslogd's socket is bind-mounted over /dev/log, so nothing global
 # changes. FW_SYSLOG_PRIVATE=1 forces the second way (needs a /dev/log).
 SYSLOG_OUT="$TEST_TMP/syslog.out"
-SYSLOG_CHECK=(python3 "$FW_ROOT/tests/e2e/i5_syslog_check.py" "$SYSLOG_OUT" "$LAB_P1_V4" "$LAB_HOST_NSINO")
+SYSLOG_CHECK=(python3 "$E2E_DIR/syslog_check.py" "$SYSLOG_OUT" "$LAB_P1_V4" "$LAB_HOST_NSINO")
 # Removes /dev/log, which did not exist before this test's rsyslogd made it.
-i5_devlog_remove() {
+devlog_remove() {
 	spawn_stop rsyslogd >/dev/null 2>&1 || true
 	if [ -S /dev/log ]; then rm -f /dev/log; fi
 }
 syslog_logger_probe() {
-	logger -u "$1" -t i5probe "probe $$" 2>/dev/null || true
-	grep -q "^i5probe|.*probe $$" "$SYSLOG_OUT" 2>/dev/null
+	logger -u "$1" -t fwprobe "probe $$" 2>/dev/null || true
+	grep -q "^fwprobe|.*probe $$" "$SYSLOG_OUT" 2>/dev/null
 }
 syslog_part() {
 	local sock mode n fwcmd
@@ -49,11 +48,11 @@ syslog_part() {
 	cat >"$TEST_TMP/rsyslog.conf" <<EOF
 global(workDirectory="$TEST_TMP/rsyslog" processInternalMessages="on")
 module(load="imuxsock" SysSock.Name="$sock" SysSock.RateLimit.Interval="0" SysSock.Unlink="on")
-template(name="i5" type="string" string="%programname%|%syslogfacility-text%|%syslogseverity-text%|%msg%\n")
-*.* action(type="omfile" file="$SYSLOG_OUT" template="i5")
+template(name="fwtest" type="string" string="%programname%|%syslogfacility-text%|%syslogseverity-text%|%msg%\n")
+*.* action(type="omfile" file="$SYSLOG_OUT" template="fwtest")
 EOF
 	spawn rsyslogd - rsyslogd -n -f "$TEST_TMP/rsyslog.conf" -i "$TEST_TMP/rsyslog.pid"
-	[ "$mode" = private ] || cleanup_add i5_devlog_remove
+	[ "$mode" = private ] || cleanup_add devlog_remove
 	wait_for 5 test -S "$sock" || fail "rsyslogd did not create $sock"
 	wait_for 5 syslog_logger_probe "$sock" || fail "rsyslogd does not write what it receives on $sock to $SYSLOG_OUT"
 

@@ -7,12 +7,11 @@
 # world-readable (mode 0644) even under the systemd unit's UMask=0027.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/i5_lib.sh"
 skip_unless_root python3
 command -v promtool >/dev/null 2>&1 || skip "needs promtool (Debian package prometheus)"
 command -v prometheus >/dev/null 2>&1 || skip "needs prometheus (Debian package prometheus)"
 lab_up
-HTTP=(python3 "$FW_ROOT/tests/e2e/i5_http.py")
+HTTP=(python3 "$E2E_DIR/http_client.py")
 HELD=30 NORMAL=20
 PROM_FILE="$TEST_TMP/fw.prom"
 SCRAPE="$TEST_TMP/scrape.prom"

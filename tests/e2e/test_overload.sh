@@ -19,7 +19,6 @@
 # with the lab's netns: other tests may run at the same time.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/i7_lib.sh"
 skip_unless_root
 lab_up
 RST_PORT=5301 HOLD_PORT=5302
@@ -32,13 +31,13 @@ spawn_server srv_hold2 "$LAB_P2" "$LAB_P2_V4:$HOLD_PORT" hold
 spawn_server srv_hold3 "$LAB_P3" "$LAB_P3_V4:$HOLD_PORT" hold
 
 # ---------------------------------------------------------------- a
-mark=$(i7_mark)
+mark=$(checks_mark)
 FIFO_A=$TEST_TMP/a.fifo
 mkfifo "$FIFO_A"
 # shellcheck disable=SC2016
-spawn rd_a - bash -c 'exec python3 "$1" 5 <"$2"' rd "$I7_DIR/i7_slowread.py" "$FIFO_A"
-i7_pipe_spawn fw_a "$FIFO_A" "$FINWATCH" trace --json --ringbuf-size 4096 "${I7_SCOPE[@]}"
-wait_for 15 i7_started rd_a || fail "trace with a 4 KiB ring buffer did not start"
+spawn rd_a - bash -c 'exec python3 "$1" 5 <"$2"' rd "$E2E_DIR/slow_reader.py" "$FIFO_A"
+spawn_to fw_a "$FIFO_A" "$FINWATCH" trace --json --ringbuf-size 4096 "${LAB_SCOPE[@]}"
+wait_for 15 has_start rd_a || fail "trace with a 4 KiB ring buffer did not start"
 spawn burst "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P1_V4:$RST_PORT" --count 3000
 spawn_wait burst 30 || fail "the burst of 3000 connections failed"
 # The burst is over once the peer has reset every connection.
@@ -49,49 +48,49 @@ spawn_stop fw_a INT || rc=$?
 [ "$rc" = 0 ] || fail "trace exited $rc after SIGINT (137: it did not stop within 3 s)"
 spawn_wait rd_a 10 || true
 OUT_A=$TEST_TMP/rd_a.out
-lost=$("$I7_CHECK" final "$OUT_A" lost) || fail "no final summary from the trace run"
+lost=$("$FWCHECK" final "$OUT_A" lost) || fail "no final summary from the trace run"
 [ "$lost" -gt 0 ] || fail "a 4 KiB ring buffer with a slow reader lost nothing (lost=$lost): the test is not overloading"
-acct=$("$I7_CHECK" accounting "$OUT_A" 2>&1) || i7_check_fail "4 KiB ring: final summary does not account for every record: $acct"
+acct=$("$FWCHECK" accounting "$OUT_A" 2>&1) || check_fail "4 KiB ring: final summary does not account for every record: $acct"
 ERR_A=$TEST_TMP/fw_a.err
-grep -Eq "[1-9][0-9]* lost" "$ERR_A" || i7_check_fail "stderr does not report the lost records: $(tail -n 3 "$ERR_A")"
-grep -q -- "raise --ringbuf-size" "$ERR_A" || i7_check_fail "stderr does not tell to raise --ringbuf-size"
+grep -Eq "[1-9][0-9]* lost" "$ERR_A" || check_fail "stderr does not report the lost records: $(tail -n 3 "$ERR_A")"
+grep -q -- "raise --ringbuf-size" "$ERR_A" || check_fail "stderr does not tell to raise --ringbuf-size"
 lines=$("$FWCHECK" count "$OUT_A" transition)
 echo "figure: 4 KiB ring, 3000-connection burst, slow reader: $acct, $lines transition lines printed"
-i7_pass_if_clean "$mark" "4 KiB ring buffer: lost $lost, every record accounted for: $acct"
+pass_if_clean "$mark" "4 KiB ring buffer: lost $lost, every record accounted for: $acct"
 
 # ---------------------------------------------------------------- a2
 # SIGINT while records keep coming faster than stdout takes them: finwatch
 # must still stop within seconds (not when the traffic ends).
-mark=$(i7_mark)
+mark=$(checks_mark)
 FIFO_A2=$TEST_TMP/a2.fifo
 mkfifo "$FIFO_A2"
 # shellcheck disable=SC2016
-spawn rd_a2 - bash -c 'exec python3 "$1" 5 <"$2"' rd "$I7_DIR/i7_slowread.py" "$FIFO_A2"
-i7_pipe_spawn fw_a2 "$FIFO_A2" "$FINWATCH" trace --json --ringbuf-size 4096 "${I7_SCOPE[@]}"
+spawn rd_a2 - bash -c 'exec python3 "$1" 5 <"$2"' rd "$E2E_DIR/slow_reader.py" "$FIFO_A2"
+spawn_to fw_a2 "$FIFO_A2" "$FINWATCH" trace --json --ringbuf-size 4096 "${LAB_SCOPE[@]}"
 FW_A2=$SPAWN_PID
-wait_for 15 i7_started rd_a2 || fail "trace (a2) did not start"
-spawn storm_a2 "$LAB_HOST" bash "$I7_DIR/i7_storm.sh" "$FWPEER" "$LAB_P1_V4:$RST_PORT" 15
+wait_for 15 has_start rd_a2 || fail "trace (a2) did not start"
+spawn storm_a2 "$LAB_HOST" bash "$E2E_DIR/churn_storm.sh" "$FWPEER" "$LAB_P1_V4:$RST_PORT" 15
 wait_ready storm_a2
 flowing() { [ "$(stat -c %s "$TEST_TMP/rd_a2.out")" -ge 200000 ]; }
 wait_for 10 flowing || fail "no trace output during the storm (a2)"
 kill -INT "$FW_A2"
 t_int=$(_fw_now_us)
-if wait_for 3 _fw_not_alive "$FW_A2"; then
+if wait_for 3 not_alive "$FW_A2"; then
 	rc=0
 	spawn_stop fw_a2 INT || rc=$?
-	[ "$rc" = 0 ] || i7_check_fail "a2: trace exited $rc after SIGINT during the storm"
+	[ "$rc" = 0 ] || check_fail "a2: trace exited $rc after SIGINT during the storm"
 	spawn_wait rd_a2 10 || true
-	"$I7_CHECK" final "$TEST_TMP/rd_a2.out" lost >/dev/null || i7_check_fail "a2: no final summary"
+	"$FWCHECK" final "$TEST_TMP/rd_a2.out" lost >/dev/null || check_fail "a2: no final summary"
 else
-	i7_check_fail "a2: trace still running 3 s after SIGINT while the storm goes on (stdout slower than the events)"
+	check_fail "a2: trace still running 3 s after SIGINT while the storm goes on (stdout slower than the events)"
 fi
 spawn_stop storm_a2 || true
-if i7_alive "$FW_A2"; then
-	wait_for 15 _fw_not_alive "$FW_A2" || true
+if alive "$FW_A2"; then
+	wait_for 15 not_alive "$FW_A2" || true
 	echo "figure: a2: trace exited $((($(_fw_now_us) - t_int) / 1000)) ms after SIGINT, once the storm was stopped"
 	spawn_stop fw_a2 INT || true
 fi
-i7_pass_if_clean "$mark" "a2: SIGINT ends a trace whose stdout is slower than the events, within 3 s"
+pass_if_clean "$mark" "a2: SIGINT ends a trace whose stdout is slower than the events, within 3 s"
 
 # ---------------------------------------------------------------- b
 # fw_on_unread_fifo PART INTERVAL: finwatch (--interval INTERVAL, alert over
@@ -109,36 +108,36 @@ fd = os.open(sys.argv[1], os.O_RDWR)
 print("ready", flush=True)
 signal.pause()' "$fifo"
 	wait_ready "hold_$part"
-	i7_pipe_spawn "fw_$part" "$fifo" "$FINWATCH" --no-discovery --json --interval "$interval" --max-per-peer 5 \
-		--max-age 0 --max-total 0 "${I7_SCOPE[@]}"
-	wait_for 15 i7_after_start "$(spawn_pid "fw_$part")" || fail "finwatch ($part) wrote nothing"
+	spawn_to "fw_$part" "$fifo" "$FINWATCH" --no-discovery --json --interval "$interval" --max-per-peer 5 \
+		--max-age 0 --max-total 0 "${LAB_SCOPE[@]}"
+	wait_for 15 has_written "$(spawn_pid "fw_$part")" || fail "finwatch ($part) wrote nothing"
 }
 
 # ---------------------------------------------------------------- b1
-mark=$(i7_mark)
+mark=$(checks_mark)
 # stdout is a pipe whose reader exits: every later line fails with EPIPE.
 fw_on_unread_fifo b1 200ms
 FW_B1=$(spawn_pid fw_b1)
 spawn_stop hold_b1 TERM || true     # the only reader is gone
 spawn cli_b1 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P2_V4:$HOLD_PORT" --count 10 --how shutdown \
-	--hold-sec -1 --comm i7stuck
+	--hold-sec -1 --comm fwstuck
 wait_ready cli_b1
 ERR_B1=$TEST_TMP/fw_b1.err
-wait_for 10 i7_file_has "$ERR_B1" "^ALERT max_per_peer peer=$LAB_P2_V4 netns=$LAB_HOST_NSINO " ||
-	i7_check_fail "b1 (EPIPE): the max_per_peer alert did not reach stderr"
-i7_alive "$FW_B1" || i7_check_fail "b1 (EPIPE): finwatch died"
+wait_for 10 file_has "$ERR_B1" "^ALERT max_per_peer peer=$LAB_P2_V4 netns=$LAB_HOST_NSINO " ||
+	check_fail "b1 (EPIPE): the max_per_peer alert did not reach stderr"
+alive "$FW_B1" || check_fail "b1 (EPIPE): finwatch died"
 kill -INT "$FW_B1" 2>/dev/null || true
-wait_for 5 _fw_not_alive "$FW_B1" || i7_check_fail "b1 (EPIPE): finwatch still running 5 s after SIGINT"
+wait_for 5 not_alive "$FW_B1" || check_fail "b1 (EPIPE): finwatch still running 5 s after SIGINT"
 rc=0
 spawn_stop fw_b1 INT || rc=$?
-[ "$rc" = 0 ] || i7_check_fail "b1 (EPIPE): exit status $rc after SIGINT"
+[ "$rc" = 0 ] || check_fail "b1 (EPIPE): exit status $rc after SIGINT"
 np=$(sed -n 's/.* \([0-9][0-9]*\) not printed.*/\1/p' "$ERR_B1" | tail -n1)
-[ "${np:-0}" -gt 0 ] || i7_check_fail "b1 (EPIPE): the summary on stderr does not count unprinted lines: $(tail -n 2 "$ERR_B1")"
+[ "${np:-0}" -gt 0 ] || check_fail "b1 (EPIPE): the summary on stderr does not count unprinted lines: $(tail -n 2 "$ERR_B1")"
 spawn_stop cli_b1 || true
-i7_pass_if_clean "$mark" "b1: stdout reader gone (EPIPE): alert on stderr, exit 0 after SIGINT, ${np:-0} lines not printed"
+pass_if_clean "$mark" "b1: stdout reader gone (EPIPE): alert on stderr, exit 0 after SIGINT, ${np:-0} lines not printed"
 
 # ---------------------------------------------------------------- b2
-mark=$(i7_mark)
+mark=$(checks_mark)
 # stdout is a pipe nobody reads: once it is full, a blocking write would
 # stall finwatch for good.
 np=
@@ -148,46 +147,46 @@ FIFO_B2=$TEST_TMP/b2.fifo      # made by fw_on_unread_fifo
 # Fill the pipe: 2000 FIN_WAIT_2 exits are ~700 KB of JSON.
 spawn burst_b2 "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P1_V4:$RST_PORT" --count 2000
 spawn_wait burst_b2 30 || fail "burst (b2) failed"
-wait_for 10 i7_pipe_full "$FIFO_B2" || fail "the stdout pipe did not fill up ($(i7_pipe_bytes "$FIFO_B2") bytes)"
+wait_for 10 pipe_full "$FIFO_B2" || fail "the stdout pipe did not fill up ($(pipe_bytes "$FIFO_B2") bytes)"
 spawn cli_b2 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P3_V4:$HOLD_PORT" --count 10 --how shutdown \
-	--hold-sec -1 --comm i7stuck
+	--hold-sec -1 --comm fwstuck
 wait_ready cli_b2
 ERR_B2=$TEST_TMP/fw_b2.err
-wait_for 5 i7_file_has "$ERR_B2" "^ALERT max_per_peer peer=$LAB_P3_V4 netns=$LAB_HOST_NSINO " ||
-	i7_check_fail "b2 (stdout pipe full, never read): the max_per_peer alert did not reach stderr within 5 s (finwatch is in $(cat "/proc/$FW_B2/wchan" 2>/dev/null || echo '?'))"
+wait_for 5 file_has "$ERR_B2" "^ALERT max_per_peer peer=$LAB_P3_V4 netns=$LAB_HOST_NSINO " ||
+	check_fail "b2 (stdout pipe full, never read): the max_per_peer alert did not reach stderr within 5 s (finwatch is in $(cat "/proc/$FW_B2/wchan" 2>/dev/null || echo '?'))"
 kill -INT "$FW_B2" 2>/dev/null || true
-if wait_for 3 _fw_not_alive "$FW_B2"; then
+if wait_for 3 not_alive "$FW_B2"; then
 	rc=0
 	spawn_stop fw_b2 INT || rc=$?
-	[ "$rc" = 0 ] || i7_check_fail "b2: exit status $rc after SIGINT"
+	[ "$rc" = 0 ] || check_fail "b2: exit status $rc after SIGINT"
 	np=$(sed -n 's/.* \([0-9][0-9]*\) not printed.*/\1/p' "$ERR_B2" | tail -n1)
-	[ "${np:-0}" -gt 0 ] || i7_check_fail "b2: the summary on stderr does not count unprinted lines"
+	[ "${np:-0}" -gt 0 ] || check_fail "b2: the summary on stderr does not count unprinted lines"
 else
-	i7_check_fail "b2 (stdout pipe full, never read): finwatch still running 3 s after SIGINT (blocked in $(cat "/proc/$FW_B2/wchan" 2>/dev/null || echo '?'))"
+	check_fail "b2 (stdout pipe full, never read): finwatch still running 3 s after SIGINT (blocked in $(cat "/proc/$FW_B2/wchan" 2>/dev/null || echo '?'))"
 	spawn_stop fw_b2 INT || true
 fi
 spawn_stop cli_b2 || true
 spawn_stop hold_b2 || true
-i7_pass_if_clean "$mark" "b2: stdout pipe never read: alert on stderr, exit 0 after SIGINT, ${np:-0} lines not printed"
+pass_if_clean "$mark" "b2: stdout pipe never read: alert on stderr, exit 0 after SIGINT, ${np:-0} lines not printed"
 
 # ---------------------------------------------------------------- c
-mark=$(i7_mark)
+mark=$(checks_mark)
 STORM_S=20
-spawn fw_c - "$FINWATCH" --no-discovery --json --interval 1s --max-per-peer 0 --max-age 0 --max-total 0 "${I7_SCOPE[@]}"
+spawn fw_c - "$FINWATCH" --no-discovery --json --interval 1s --max-per-peer 0 --max-age 0 --max-total 0 "${LAB_SCOPE[@]}"
 FW_C=$SPAWN_PID
-wait_for 15 i7_started fw_c || fail "finwatch (c) did not start"
-rss0=$(i7_rss_kib "$FW_C") fd0=$(i7_fd_min "$FW_C")
-spawn storm "$LAB_HOST" bash "$I7_DIR/i7_storm.sh" "$FWPEER" "$LAB_P1_V4:$RST_PORT" "$STORM_S"
+wait_for 15 has_start fw_c || fail "finwatch (c) did not start"
+rss0=$(proc_rss_kib "$FW_C") fd0=$(proc_fd_min "$FW_C")
+spawn storm "$LAB_HOST" bash "$E2E_DIR/churn_storm.sh" "$FWPEER" "$LAB_P1_V4:$RST_PORT" "$STORM_S"
 wait_ready storm
 t0=$(_fw_now_us)
 samples=()
 fd_bad='' ss_max=0
 for ((i = 1; i <= STORM_S / 2 + 1; i++)); do
-	wait_for 3 i7_after $((t0 + i * 2000000)) || true
-	i7_alive "$FW_C" || fail "finwatch died during the storm (sample $i)"
+	wait_for 3 clock_after $((t0 + i * 2000000)) || true
+	alive "$FW_C" || fail "finwatch died during the storm (sample $i)"
 	# Scans hold two fds (netns, iterator) for a moment: the count that
 	# matters is the one between scans, so take the smallest of a few reads.
-	r=$(i7_rss_kib "$FW_C") f=$(i7_fd_min "$FW_C") n=$(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4")
+	r=$(proc_rss_kib "$FW_C") f=$(proc_fd_min "$FW_C") n=$(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4")
 	samples+=("$((i * 2))s:${r}KiB/${f}fd/ss=$n")
 	[ "$f" = "$fd0" ] || fd_bad+="$((i * 2))s:$f "
 	[ "$n" -le "$ss_max" ] || ss_max=$n
@@ -197,21 +196,21 @@ done
 spawn_wait storm 10 || fail "the storm failed"
 conns=$(sed -n 's/^connections //p' "$TEST_TMP/storm.out")
 echo "figure: storm of $conns connections in ${STORM_S}s; finwatch RSS/fds/ss FIN_WAIT_2: start ${rss0}KiB/${fd0}fd, ${samples[*]}"
-[ -z "$fd_bad" ] || i7_check_fail "fd count changed during the storm (was $fd0): $fd_bad"
+[ -z "$fd_bad" ] || check_fail "fd count changed during the storm (was $fd0): $fd_bad"
 growth=$((max - base))
-[ "$growth" -lt 8192 ] || i7_check_fail "RSS grew ${growth} KiB after the first 5 s of the storm (bound 8192 KiB): ${samples[*]}"
+[ "$growth" -lt 8192 ] || check_fail "RSS grew ${growth} KiB after the first 5 s of the storm (bound 8192 KiB): ${samples[*]}"
 # The kernel's own count is small: every socket is reset 100 ms after it
 # entered FIN_WAIT_2. finwatch counts an orphan handed to a timewait socket
 # until a follow-up scan (every --scan-interval, 500 ms by default) sees it gone, so it may
 # run ahead by about one scan interval of connections (bound: 2.5 s).
 rate=$((conns / STORM_S))
-fw_max=$("$I7_CHECK" peermax "$TEST_TMP/fw_c.out" "$LAB_P1_V4" "$LAB_HOST_NSINO" count)
+fw_max=$("$FWCHECK" peermax "$TEST_TMP/fw_c.out" "$LAB_P1_V4" "$LAB_HOST_NSINO" count)
 bound=$((ss_max + 5 * rate / 2))
 echo "figure: storm peer FIN_WAIT_2 count: ss at most $ss_max (2 s samples), finwatch at most $fw_max (1 s summaries); ${rate} connections/s"
 [ "$fw_max" -le "$bound" ] ||
-	i7_check_fail "during the storm finwatch counted up to $fw_max FIN_WAIT_2 sockets for the peer, ss at most $ss_max: over 2.5 s of connections ahead (bound $bound; $(grep -o '"scans":[0-9]*' "$TEST_TMP/fw_c.out" | tail -n1) since start, --scan-interval 500ms)"
+	check_fail "during the storm finwatch counted up to $fw_max FIN_WAIT_2 sockets for the peer, ss at most $ss_max: over 2.5 s of connections ahead (bound $bound; $(grep -o '"scans":[0-9]*' "$TEST_TMP/fw_c.out" | tail -n1) since start, --scan-interval 500ms)"
 wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 0 "$LAB_P1_V4" || fail "storm sockets still in FIN_WAIT_2"
-peer_c() { "$I7_CHECK" peer "$TEST_TMP/fw_c.out" "$LAB_P1_V4" "$LAB_HOST_NSINO" "$1"; }
+peer_c() { "$FWCHECK" peer "$TEST_TMP/fw_c.out" "$LAB_P1_V4" "$1" "$LAB_HOST_NSINO"; }
 # Back to 0 within a few scan intervals - or, if records were lost (other
 # tests may load the machine too), to at most that many: a lost exit is
 # only corrected by the next reconciliation (--reconcile, 1 min).
@@ -224,15 +223,15 @@ t_end=$(_fw_now_us)
 if wait_for 6 settled; then
 	echo "figure: after the storm finwatch's count settled ($(peer_c count), ss 0) in $((($(_fw_now_us) - t_end) / 1000)) ms"
 else
-	i7_check_fail "6 s after the storm finwatch still counts $(peer_c count) FIN_WAIT_2 sockets for the peer (ss: 0, $(grep -o '"lost":[0-9]*' "$TEST_TMP/fw_c.out" | tail -n1), --scan-interval 500ms)"
+	check_fail "6 s after the storm finwatch still counts $(peer_c count) FIN_WAIT_2 sockets for the peer (ss: 0, $(grep -o '"lost":[0-9]*' "$TEST_TMP/fw_c.out" | tail -n1), --scan-interval 500ms)"
 fi
 rc=0
 spawn_stop fw_c INT || rc=$?
 [ "$rc" = 0 ] || fail "finwatch (c) exited $rc after the storm"
 entered=$(peer_c entered)
-[ "$entered" -ge $((conns / 2)) ] || i7_check_fail "finwatch saw $entered FIN_WAIT_2 entries for $conns storm connections"
-drops=$("$I7_CHECK" final "$TEST_TMP/fw_c.out" capacity_drops)
-[ "$drops" = 0 ] || i7_check_fail "capacity_drops=$drops during the storm"
-i7_pass_if_clean "$mark" "storm: $conns connections, $entered FIN_WAIT_2 entries seen, count back to 0; RSS +${growth} KiB after 5 s, fds constant ($fd0)"
+[ "$entered" -ge $((conns / 2)) ] || check_fail "finwatch saw $entered FIN_WAIT_2 entries for $conns storm connections"
+drops=$("$FWCHECK" final "$TEST_TMP/fw_c.out" capacity_drops)
+[ "$drops" = 0 ] || check_fail "capacity_drops=$drops during the storm"
+pass_if_clean "$mark" "storm: $conns connections, $entered FIN_WAIT_2 entries seen, count back to 0; RSS +${growth} KiB after 5 s, fds constant ($fd0)"
 
-i7_finish
+checks_finish

@@ -47,7 +47,7 @@ run_fw() { # NAME ARGS...: a bounded run of finwatch
 	shift
 	# Only the lab: other tests may run beside this one.
 	spawn "$name" - "$FINWATCH" --json --interval 1s --max-age 0 --max-per-peer 0 --max-total 0 \
-		--peer 10.201.0.0/16 --peer fd00:201::/32 "$@"
+		"${LAB_SCOPE[@]}" "$@"
 }
 # Only this lab's namespace: other labs may use the same addresses.
 reaped() { "$FWCHECK" count "$TEST_TMP/$1.out" reaped netns="$LAB_HOST_NSINO" "${@:2}"; }
@@ -104,7 +104,7 @@ killed=$("$FWCHECK" count "$TEST_TMP/held.out" fw2_exit netns="$LAB_HOST_NSINO" 
 pass "held P1+P3(v6) destroyed at <= 2/s, peer saw resets (CLOSE_WAIT $cw1 -> $after), P2 untouched"
 
 wait_line h1 "aborted 6" 5 || fail "the holder did not see ECONNABORTED on its 6 sockets"
-_fw_alive "$(spawn_pid h1)" || fail "the holding process died"
+alive "$(spawn_pid h1)" || fail "the holding process died"
 pass "holder keeps running, its reads return ECONNABORTED"
 spawn_stop held INT || fail "held run exit"
 grep -q 'REAPING ENABLED' "$TEST_TMP/held.err" || fail "no reaping banner"

@@ -14,7 +14,7 @@ OUT="$TEST_TMP/fw.out"
 ip netns exec "$LAB_HOST" sysctl -qw net.ipv4.tcp_fin_timeout=6
 
 spawn fw - "$FINWATCH" --json --interval 500ms --max-age 0 --scan-interval 250ms \
-	--peer 10.201.0.0/16 --peer fd00:201::/32
+	"${LAB_SCOPE[@]}"
 wait_for 10 grep -q '"type":"start"' "$OUT" || fail "finwatch did not start"
 
 spawn_server hold "$LAB_P1" "$LAB_P1_V4:5301" hold

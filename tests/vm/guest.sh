@@ -53,7 +53,8 @@ if [ "$mode" = vm ]; then
 	[ -e /sys/kernel/btf/vmlinux ] || console "no /sys/kernel/btf/vmlinux"
 fi
 
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t / 1000)); }
+# shellcheck source=scripts/lib-wait.sh
+. "$FW_ROOT/scripts/lib-wait.sh"   # now_ms
 declare -A bin=()
 for b in ${FWVM_BINS:-}; do [ -z "${b%%=*}" ] || bin[${b%%=*}]=${b#*=}; done
 failed_bins=()

@@ -2,7 +2,7 @@
 """Checks what finwatch --syslog sent, as written by test_logs.sh's rsyslogd
 (template "programname|facility|severity|msg", one message per line).
 
-  i5_syslog_check.py FILE PEER NETNS [firing] [resolved] [exits=N]
+  syslog_check.py FILE PEER NETNS [firing] [resolved] [exits=N]
       firing:   exactly one max_per_peer firing alert for PEER in network
                 namespace NETNS (inode), as a JSON text,
                 facility daemon, severity warning, count above 5

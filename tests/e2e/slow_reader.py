@@ -4,7 +4,7 @@ copies stdin to stdout in chunks of at most 4 KiB with a pause after each
 (default 5 ms, i.e. under 1 MB/s), so a fast producer fills its pipe and
 blocks. Stops at EOF.
 
-  i7_slowread.py [PAUSE_MS]
+  slow_reader.py [PAUSE_MS]
 """
 import os
 import sys

@@ -2,21 +2,21 @@
 """Small HTTP client for the finwatch e2e tests (no curl needed). Every
 network operation has a timeout; loopback only in practice.
 
-  i5_http.py get URL [TIMEOUT]
+  http_client.py get URL [TIMEOUT]
       GET URL; body on stdout, exit 0 on 200, else the status on stderr, exit 1.
-  i5_http.py status METHOD URL [TIMEOUT]
+  http_client.py status METHOD URL [TIMEOUT]
       Prints the status code (and the Allow header when there is one) of a
       request without a body, e.g. "405 GET". Exit 1 if no response.
-  i5_http.py raw HOST PORT HEX_OR_SPEC [TIMEOUT]
+  http_client.py raw HOST PORT HEX_OR_SPEC [TIMEOUT]
       Sends bytes on one connection and prints what the server did:
       "status N" (first line of an HTTP response), "closed" (closed without
       a response) or "timeout" (nothing within TIMEOUT). SPEC "bigheader:N"
       sends a GET /metrics with one N-byte header; otherwise hex bytes.
-  i5_http.py hold HOST PORT HEX [MAX_SECONDS]
+  http_client.py hold HOST PORT HEX [MAX_SECONDS]
       Slow client: connects, sends the hex bytes (may be empty: "-"), prints
       "ready" and then waits, without sending more, until the server closes
       the connection ("closed after S s") or MAX_SECONDS pass ("still open").
-  i5_http.py prom_value URL QUERY [TIMEOUT]
+  http_client.py prom_value URL QUERY [TIMEOUT]
       Instant query against a Prometheus server's /api/v1/query; prints the
       value of the single result (nothing if there is no result). Exit 1 on
       an API error or several results.
@@ -150,7 +150,7 @@ def main(a):
         if len(a) >= 4 and a[1] == "prom_value":
             return cmd_prom_value(a[2], a[3], float(a[4]) if len(a) > 4 else 3)
     except OSError as e:
-        sys.stderr.write("i5_http.py %s: %s\n" % (a[1], e))
+        sys.stderr.write("http_client.py %s: %s\n" % (a[1], e))
         return 1
     sys.stderr.write(__doc__)
     return 2

@@ -4,7 +4,7 @@
 # have passed (at most 500 runs), then prints "connections N" and exits 0.
 # Prints "ready" once the first run started. SIGTERM/SIGINT stop it (and the
 # running churn) at once, still printing the total.
-#   i7_storm.sh FWPEER DEST SECONDS [PER_RUN=20000]
+#   churn_storm.sh FWPEER DEST SECONDS [PER_RUN=20000]
 set -u
 fwpeer=$1 dest=$2 secs=$3 per=${4:-20000}
 total=0 child=
