@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fw2_internal.h"
+#include "fw2_peer_socks.h"
 
 /* ---- read access ---- */
 
@@ -114,4 +115,42 @@ size_t fw2_memory_bytes(const struct fw2_tracker *t)
 enum fw_group_workload fw2_group_workload(const struct fw2_tracker *t)
 {
 	return t->pol.group_wl;
+}
+
+int fw2_peer_socks(const struct fw2_tracker *t, const struct fw2_peer *p, int newest_first, int max,
+		   int (*fn)(void *ctx, const struct fw2_sock_view *s), void *ctx)
+{
+	int fin_to = fw2_netns_fin_timeout(t, p->netns);
+	int n = 0;
+
+	for (__u32 i = newest_first ? p->tail : p->head; i != FW2_NIL && n < max;) {
+		const struct fw2_sock *s = &t->socks[i];
+		__u32 next = newest_first ? (i == p->head ? FW2_NIL : s->prev) : s->next;
+		struct fw2_sock_view v = {
+			.cookie = s->cookie,
+			.enter_ns = s->enter_ns,
+			.cgroup_id = s->cgroup,
+			.sport = s->sport,
+			.dport = s->dport,
+			.orphaned = !!(s->flags & FW2_F_ORPHANED),
+			.lower_bound = !!(s->flags & FW2_F_LOWER_BOUND),
+			.timewait = s->state == FW2_TW,
+		};
+
+		i = next;
+		if (s->state == FW2_TW_PENDING)
+			continue;
+		if (v.timewait)
+			v.expiry_ns = s->aux_ns;
+		else if (v.orphaned && fin_to >= 0)
+			v.expiry_ns = s->enter_ns + (__u64)fin_to * NS_PER_SEC;
+		if (s->proc != FW2_NIL && s->proc < t->procs_used) {
+			v.pid = t->procs[s->proc].pid;
+			v.comm = t->procs[s->proc].comm;
+		}
+		n++;
+		if (fn(ctx, &v))
+			break;
+	}
+	return n;
 }
