@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Inside the tracker: its state and the table operations its other files
- * use. fw2_tracker.c holds the tables (sockets by cookie, peers, interned
- * processes and addresses, per-peer lists) and the event and scan paths;
- * fw2_alerts.c the alert rules; fw2_reap.c reaping; fw2_query.c what the
- * outputs read. Nothing outside the tracker includes this.
+ * use. fw2_tables.c holds the tables (sockets by cookie, peers, interned
+ * processes and addresses, per-namespace state, per-peer lists);
+ * fw2_tracker.c the policy: what events and scan records mean; fw2_alerts.c
+ * the alert rules; fw2_reap.c reaping; fw2_query.c what the outputs read.
+ * Nothing outside the tracker includes this.
  */
 #ifndef FW_FW2_INTERNAL_H
 #define FW_FW2_INTERNAL_H
@@ -88,9 +89,28 @@ struct fw2_tracker {
 	struct fw2_counters ctr;
 };
 
-/* Table operations shared by the tracker's files. */
-__u32 fw2i_sock_find(const struct fw2_tracker *t, __u64 cookie);
-void fw2i_sock_exit(struct fw2_tracker *t, __u32 idx, enum fw2_outcome o, __u64 exit_ns);
+/* Table operations (fw2_tables.c). FW2_NIL where nothing was found or
+ * memory ran out. */
+int fw2i_tables_init(struct fw2_tracker *t, int keep_raddrs);
+void fw2i_tables_free(struct fw2_tracker *t);
+struct netns_info *fw2i_ns_get(struct fw2_tracker *t, __u32 netns, int create);
+__u32 fw2i_proc_get(struct fw2_tracker *t, __u32 pid, const char *comm);
+__u32 fw2i_laddr_get(struct fw2_tracker *t, const __u8 *addr);
+/* The peer a socket counts for (per --group-by), created if new. */
+__u32 fw2i_peer_get(struct fw2_tracker *t, __u32 netns, __u16 family, const __u8 *addr,
+		    __u16 dport, __u64 cgroup, __u64 now);
 void fw2i_peer_remove(struct fw2_tracker *t, __u32 idx);
+__u32 fw2i_sock_find(const struct fw2_tracker *t, __u64 cookie);
+__u32 fw2i_sock_add(struct fw2_tracker *t, __u64 cookie, __u32 peer, __u64 enter_ns, __u16 sport,
+		    __u16 dport, int orphaned, __u8 flags, const __u8 *daddr, __u64 cgroup);
+void fw2i_sock_set_state(struct fw2_tracker *t, struct fw2_sock *s, __u8 state);
+void fw2i_sock_set_orphaned(struct fw2_tracker *t, struct fw2_sock *s, int orphaned);
+void fw2i_sock_free(struct fw2_tracker *t, __u32 idx);
+void fw2i_list_insert(struct fw2_tracker *t, struct fw2_peer *p, __u32 idx);
+void fw2i_list_unlink(struct fw2_tracker *t, struct fw2_peer *p, __u32 idx);
+void fw2i_scan_finish(struct fw2_tracker *t);
+
+/* The tracker's policy (fw2_tracker.c) that its other files call. */
+void fw2i_sock_exit(struct fw2_tracker *t, __u32 idx, enum fw2_outcome o, __u64 exit_ns);
 
 #endif
