@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Runs finwatch's tests and prints one closing line "total: N passed, N failed, N skipped".
-#   tests/run.sh [--unit-only|--e2e-only] BUILD_DIR
+#   tests/run.sh [--unit-only|--e2e-only] BUILD_DIR [TEST[:SCENARIO[,SCENARIO...]]...]
+# With TEST names (test_reap, test_fw2_tracker) only those run, and no
+# kernel matrix; TEST:SCENARIO runs only that scenario of an e2e test
+# (test_reap:held_kill; `bash tests/e2e/TEST.sh --list` names them, see
+# tests/e2e/lib.sh). A test counts once, however many scenarios ran.
 # Unit tests are cmocka programs (BUILD_DIR/tests/test_*); each test case counts.
 # End-to-end tests are tests/e2e/test_*.sh (need root, load the real BPF
 # programs); exit 0 pass, 77 skip, anything else fail. With FW_REQUIRE_E2E=1
@@ -18,16 +22,41 @@ case "${1:-}" in
 	--e2e-only) mode=e2e; shift ;;
 esac
 build=${1:-build}
+[ $# -eq 0 ] || shift
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 export FW_BUILD="$root/$build" FW_ROOT="$root"
 passed=0 failed=0 skipped=0
 failures=()
 
+# The tests named on the command line: name -> scenarios ("" = all).
+declare -A chosen=()
+for sel in "$@"; do
+	name=${sel%%:*} sc=
+	[[ "$sel" != *:* ]] || sc=${sel#*:}
+	if [ -f "$here/e2e/$name.sh" ]; then
+		:
+	elif [ -x "$build/tests/$name" ] && [ -z "$sc" ]; then
+		:
+	else
+		echo "run.sh: no test '$sel' (tests/e2e/$name.sh, $build/tests/$name)" >&2
+		exit 2
+	fi
+	# a whole test wins over some of its scenarios
+	if [ -z "$sc" ] || { [ -n "${chosen[$name]+x}" ] && [ -z "${chosen[$name]}" ]; }; then
+		chosen[$name]=
+	else
+		chosen[$name]="${chosen[$name]:+${chosen[$name]} }${sc//,/ }"
+	fi
+done
+# picked NAME: NAME runs (every test when none was named)
+picked() { [ ${#chosen[@]} -eq 0 ] || [ -n "${chosen[$1]+x}" ]; }
+
 if [ "$mode" != e2e ]; then
 	for t in "$build"/tests/test_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
+		picked "$name" || continue
 		# A bound, so a test caught in a loop fails instead of hanging CI.
 		out=$(timeout 300 "$t" 2>&1)
 		rc=$?
@@ -50,10 +79,11 @@ if [ "$mode" != unit ]; then
 	for t in "$here"/e2e/test_*.sh; do
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .sh)
+		picked "$name" || continue
 		log="$root/$build/e2e-$name.log"
 		mkdir -p "$(dirname "$log")"
 		start=$(date +%s)
-		timeout -k 10 900 bash "$t" >"$log" 2>&1
+		FW_SCENARIOS=${chosen[$name]:-} timeout -k 10 900 bash "$t" >"$log" 2>&1
 		rc=$?
 		[ "$rc" -ne 124 ] || echo "ERROR: $name did not finish within 900 s" >>"$log"
 		secs=$(( $(date +%s) - start ))
@@ -70,7 +100,7 @@ if [ "$mode" != unit ]; then
 	done
 fi
 
-if [ "$mode" != unit ]; then
+if [ "$mode" != unit ] && [ ${#chosen[@]} -eq 0 ]; then
 	if [ "${FW_VM:-1}" = 0 ]; then
 		if [ "${FW_REQUIRE_E2E:-0}" = 1 ]; then
 			failed=$((failed + 1)); failures+=("vm/matrix"); res="FAILED (FW_VM=0 with FW_REQUIRE_E2E=1)"

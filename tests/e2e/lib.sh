@@ -20,8 +20,23 @@
 # Variables: FW_ROOT (repo), FW_BUILD (default $FW_ROOT/build), FWPEER,
 # FINWATCH (default $FW_BUILD/fwpeer, $FW_BUILD/finwatch; all overridable from
 # the environment), FWCHECK (tests/e2e/fwcheck.py, the checker of finwatch's
-# JSON Lines), TEST_NAME (default: script name without .sh), TEST_TMP
-# (a private temp dir), and after lab_up the LAB_* variables.
+# JSON Lines), E2E_DIR (tests/e2e, for its helpers), LAB_SCOPE (--peer
+# options for the lab's addresses only), TEST_NAME (default: script name
+# without .sh), TEST_TMP (a private temp dir), and after lab_up the LAB_*
+# variables.
+#
+# Scenarios: a test that checks several things names each one: it lists
+# them in SCENARIOS before sourcing lib.sh, defines scenario_NAME for each
+# and ends with run_scenarios, which runs them in that order and then
+# checks_finish. By default all run; to run some, name them as arguments
+# or in FW_SCENARIOS (spaces or commas), and --list prints the names:
+#   SCENARIOS=(dry_run held_kill)
+#   . "$(dirname "$0")/lib.sh"
+#   ...shared setup, scenario_dry_run() {...}, scenario_held_kill() {...}
+#   run_scenarios
+#   $ bash tests/e2e/test_reap.sh held_kill     (or tests/run.sh --e2e-only build test_reap:held_kill)
+# A scenario that needs another's results runs it first itself; setup only
+# some scenarios need can ask scenario_selected NAME.
 
 FW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FW_BUILD=${FW_BUILD:-$FW_ROOT/build}
@@ -37,6 +52,29 @@ E2E_DIR=$FW_ROOT/tests/e2e
 # shellcheck disable=SC2034 # used by the test scripts
 LAB_SCOPE=(--peer 10.201.0.0/16 --peer fd00:201::/32)
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+
+# The scenarios to run (sourced without arguments, lib.sh sees the test's).
+_FW_RUN_SCENARIOS=()
+_fw_select_scenarios() {
+	local all=" ${SCENARIOS[*]-} " sel=${FW_SCENARIOS:-} s
+	if [ "${1:-}" = --list ]; then
+		[ -z "${SCENARIOS[*]-}" ] || printf '%s\n' "${SCENARIOS[@]}"
+		exit 0
+	fi
+	# shellcheck disable=SC2086 # a list of names
+	[ $# -gt 0 ] || set -- ${sel//,/ }
+	for s in "$@"; do
+		[[ "$all" == *" $s "* ]] || {
+			echo "$TEST_NAME: no scenario '$s' (it has: ${SCENARIOS[*]:-none})" >&2
+			exit 2
+		}
+	done
+	for s in ${SCENARIOS[@]+"${SCENARIOS[@]}"}; do
+		[ $# -gt 0 ] && [[ " $* " != *" $s "* ]] || _FW_RUN_SCENARIOS+=("$s")
+	done
+}
+_fw_select_scenarios "$@"
+
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fwe2e-$TEST_NAME.XXXXXX")
 export FW_ROOT FW_BUILD FWPEER FINWATCH TEST_NAME TEST_TMP
 
@@ -112,6 +150,20 @@ checks_finish() {
 # MARK=$(checks_mark) was taken.
 checks_mark() { echo "${#_FW_SOFT_FAILS[@]}"; }
 pass_if_clean() { [ "${#_FW_SOFT_FAILS[@]}" -ne "$1" ] || pass "$2"; }
+
+# scenario_selected NAME: NAME is among the scenarios this run runs.
+scenario_selected() { [[ " ${_FW_RUN_SCENARIOS[*]} " == *" $1 "* ]]; }
+
+# run_scenarios: run scenario_NAME for each selected NAME, in SCENARIOS'
+# order, then fail the test if any check_fail was recorded.
+run_scenarios() {
+	local s
+	for s in "${_FW_RUN_SCENARIOS[@]}"; do
+		echo "scenario $s at ${SECONDS}s"
+		"scenario_$s"
+	done
+	checks_finish
+}
 
 # ---- waiting ----
 
