@@ -1,222 +1,233 @@
 #!/usr/bin/env bash
-# finwatch under faults, in the netns lab:
-#  a. signals under a connection storm: SIGHUP with --output reopens a
+# finwatch under faults, in the netns lab. Scenarios (tests/e2e/lib.sh):
+#  signals: under a connection storm, SIGHUP with --output reopens a
 #     renamed file (whole lines in the old one, the rest in the new one) and
 #     the run continues; SIGUSR1 prints the histograms (text mode, stdout)
 #     and the run continues; SIGINT and SIGTERM end watch and trace runs with
 #     exit 0 and a final summary that accounts for every record.
-#  b. after SIGKILL, no BPF program, map or link finwatch held is left.
-#  c. a trace and a watch instance side by side see the same FIN_WAIT_2
-#     sockets and exit independently.
-#  d. a network namespace deleted while its sockets are tracked: finwatch
+#  sigkill: after SIGKILL, no BPF program, map or link finwatch held is left.
+#  side_by_side: a trace and a watch instance see the same FIN_WAIT_2
+#     sockets side by side and exit independently.
+#  netns_deleted: a network namespace deleted while its sockets are tracked: finwatch
 #     keeps running, its count for that namespace drops to 0, stderr stays
 #     quiet.
-#  e. ts_ns of consecutive summaries increases, within CLOCK_MONOTONIC of
-#     the run, with one realtime offset for every record.
+#  monotonic_time: ts_ns of consecutive summaries (of signals' --output
+#     run; run first when alone) increases, within CLOCK_MONOTONIC of the
+#     run, with one realtime offset for every record.
 set -euo pipefail
+SCENARIOS=(signals sigkill side_by_side netns_deleted monotonic_time)
 . "$(dirname "$0")/lib.sh"
 skip_unless_root bpftool
 lab_up
 
 spawn_server srv_rst "$LAB_P1" "$LAB_P1_V4:5401" rst --close-after 100
 spawn_server srv_hold "$LAB_P3" "$LAB_P3_V4:5403" hold
-
-# ---------------------------------------------------------------- a
-echo "part a at ${SECONDS}s"
-mark=$(checks_mark)
-spawn storm "$LAB_HOST" bash "$E2E_DIR/churn_storm.sh" "$FWPEER" "$LAB_P1_V4:5401" 40
-wait_ready storm
-storm_runs() { alive "$(spawn_pid storm)"; }
-
-# a1: SIGHUP reopens --output; then SIGINT.
-OUTF=$TEST_TMP/hup.jsonl
-MONO0=$(mono_ns)
-spawn fw_hup - "$FINWATCH" --no-discovery --output "$OUTF" --interval 200ms --max-per-peer 0 --max-age 0 --max-total 0 \
-	"${LAB_SCOPE[@]}"
-FW_HUP=$SPAWN_PID
-wait_for 15 file_has "$OUTF" '"type":"start"' || fail "finwatch --output did not start"
 nsum() { grep -c '"type":"summary"' "$1" || true; }
 has_summaries() { [ -f "$1" ] && [ "$(nsum "$1")" -ge "$2" ]; }
-wait_for 5 has_summaries "$OUTF" 2 || fail "no summaries in --output"
-mv "$OUTF" "$OUTF.1"
-kill -HUP "$FW_HUP"
-wait_for 5 has_summaries "$OUTF" 2 || check_fail "SIGHUP: no new --output file with summaries after the rename"
-alive "$FW_HUP" || fail "SIGHUP ended finwatch"
-old_size=$(stat -c %s "$OUTF.1")
-wait_for 5 has_summaries "$OUTF" 4 || check_fail "SIGHUP: the new file stopped growing"
-[ "$(stat -c %s "$OUTF.1")" = "$old_size" ] || check_fail "SIGHUP: lines still go to the renamed file"
-"$FWCHECK" valid "$OUTF.1" || check_fail "SIGHUP: the renamed file has a broken line"
-storm_runs || fail "the storm ended before the signals were sent"
-rc=0
-spawn_stop fw_hup INT || rc=$?
-MONO1=$(mono_ns)
-[ "$rc" = 0 ] || check_fail "SIGINT under load: watch --output exited $rc"
-"$FWCHECK" valid "$OUTF" || check_fail "SIGHUP: the new file has a broken line"
-"$FWCHECK" final "$OUTF" count >/dev/null || check_fail "SIGINT under load: no final summary in the new --output file"
-echo "HUP: $(nsum "$OUTF.1") summaries in the renamed file, $(nsum "$OUTF") in the new one"
 
-# a2: SIGUSR1 prints histograms on stdout (text mode) and the run goes on;
-# then SIGTERM.
-spawn fw_usr - "$FINWATCH" --no-discovery --interval 300ms --top 1000 --max-per-peer 0 --max-age 0 --max-total 0 \
-	"${LAB_SCOPE[@]}"
-FW_USR=$SPAWN_PID
-OUT_USR=$TEST_TMP/fw_usr.out
-tables() { grep -c '^--- FIN_WAIT_2 now' "$OUT_USR" || true; }
-has_tables() { [ "$(tables)" -ge "$1" ]; }
-# The storm's sockets end with an exit: a histogram for the lab peer exists.
-has_exits() { grep -Eq "^$LAB_P1_V4 +$LAB_HOST_NSINO +[0-9]+ +[0-9]+ +[0-9]+ +\S+ +[1-9][0-9]* +[1-9][0-9]*$" "$OUT_USR"; }
-wait_for 15 has_exits || fail "text watch shows no exits for the storm peer"
-HIST="^FIN_WAIT_2 lifetime, peer $LAB_P1_V4 netns $LAB_HOST_NSINO "
-file_has "$OUT_USR" "$HIST" && fail "histograms before SIGUSR1"
-kill -USR1 "$FW_USR"
-wait_for 5 file_has "$OUT_USR" "$HIST" || check_fail "SIGUSR1: no histogram for the storm peer on stdout"
-n=$(tables)
-wait_for 5 has_tables $((n + 2)) || check_fail "SIGUSR1: the periodic tables stopped"
-alive "$FW_USR" || fail "SIGUSR1 ended finwatch"
-storm_runs || fail "the storm ended before SIGTERM"
-rc=0
-spawn_stop fw_usr TERM || rc=$?
-[ "$rc" = 0 ] || check_fail "SIGTERM under load: text watch exited $rc"
-[ "$(grep -c "$HIST" "$OUT_USR")" -ge 2 ] || check_fail "SIGTERM: no final histograms"
-grep -Eq '^finwatch: [0-9]+ events, [0-9]+ received, [0-9]+ lost' "$TEST_TMP/fw_usr.err" ||
-	check_fail "SIGTERM: no final summary line on stderr"
+# The --output file of signals' SIGHUP run (renamed to $OUTF.1 midway) and
+# CLOCK_MONOTONIC before and after it, for monotonic_time.
+OUTF=$TEST_TMP/hup.jsonl
+MONO0= MONO1=
 
-# a3: five trace runs ended by SIGINT/SIGTERM in the middle of the storm: exit 0
-# and a final summary that accounts for every record.
-acct_bad=()
-for sig in INT TERM INT TERM INT; do
-	name=fw_tr_${sig}_$RANDOM
-	spawn "$name" - "$FINWATCH" trace --json "${LAB_SCOPE[@]}"
-	wait_for 15 has_start "$name" || fail "trace did not start"
-	# (by size: the trace of a storm grows by tens of MB a second)
-	busy() { [ "$(stat -c %s "$TEST_TMP/$name.out")" -ge 100000 ]; }
-	wait_for 5 busy || fail "trace sees no storm"
-	storm_runs || fail "the storm ended before SIG$sig"
+scenario_signals() {
+	local mark rc old_size n HIST acct_bad sig name acct conns FW_HUP FW_USR OUT_USR
+	mark=$(checks_mark)
+	spawn storm "$LAB_HOST" bash "$E2E_DIR/churn_storm.sh" "$FWPEER" "$LAB_P1_V4:5401" 40
+	wait_ready storm
+	storm_runs() { alive "$(spawn_pid storm)"; }
+
+	# SIGHUP reopens --output; then SIGINT.
+	MONO0=$(mono_ns)
+	spawn fw_hup - "$FINWATCH" --no-discovery --output "$OUTF" --interval 200ms --max-per-peer 0 --max-age 0 --max-total 0 \
+		"${LAB_SCOPE[@]}"
+	FW_HUP=$SPAWN_PID
+	wait_for 15 file_has "$OUTF" '"type":"start"' || fail "finwatch --output did not start"
+	wait_for 5 has_summaries "$OUTF" 2 || fail "no summaries in --output"
+	mv "$OUTF" "$OUTF.1"
+	kill -HUP "$FW_HUP"
+	wait_for 5 has_summaries "$OUTF" 2 || check_fail "SIGHUP: no new --output file with summaries after the rename"
+	alive "$FW_HUP" || fail "SIGHUP ended finwatch"
+	old_size=$(stat -c %s "$OUTF.1")
+	wait_for 5 has_summaries "$OUTF" 4 || check_fail "SIGHUP: the new file stopped growing"
+	[ "$(stat -c %s "$OUTF.1")" = "$old_size" ] || check_fail "SIGHUP: lines still go to the renamed file"
+	"$FWCHECK" valid "$OUTF.1" || check_fail "SIGHUP: the renamed file has a broken line"
+	storm_runs || fail "the storm ended before the signals were sent"
 	rc=0
-	spawn_stop "$name" "$sig" || rc=$?
-	[ "$rc" = 0 ] || check_fail "SIG$sig under load: trace exited $rc"
-	"$FWCHECK" final "$TEST_TMP/$name.out" events >/dev/null || check_fail "SIG$sig under load: no final summary"
-	acct=$("$FWCHECK" accounting "$TEST_TMP/$name.out" 2>&1) || acct_bad+=("SIG$sig: $(tr '\n' ' ' <<<"$acct")")
-done
-[ ${#acct_bad[@]} -eq 0 ] ||
-	check_fail "final summary after a signal under load does not account for every record in ${#acct_bad[@]} of 5 runs: ${acct_bad[*]}"
-spawn_stop storm || true
-conns=$(sed -n 's/^connections //p' "$TEST_TMP/storm.out")
-pass_if_clean "$mark" "signals under a storm ($conns connections): HUP reopens, USR1 histograms, INT/TERM exit 0 with exact summaries"
+	spawn_stop fw_hup INT || rc=$?
+	MONO1=$(mono_ns)
+	[ "$rc" = 0 ] || check_fail "SIGINT under load: watch --output exited $rc"
+	"$FWCHECK" valid "$OUTF" || check_fail "SIGHUP: the new file has a broken line"
+	"$FWCHECK" final "$OUTF" count >/dev/null || check_fail "SIGINT under load: no final summary in the new --output file"
+	echo "HUP: $(nsum "$OUTF.1") summaries in the renamed file, $(nsum "$OUTF") in the new one"
 
-# ---------------------------------------------------------------- b
-echo "part b at ${SECONDS}s"
-mark=$(checks_mark)
-spawn fw_kill - "$FINWATCH" --no-discovery --json --interval 1s "${LAB_SCOPE[@]}"
-FW_KILL=$SPAWN_PID
-wait_for 15 has_start fw_kill || fail "finwatch (b) did not start"
-IDS=$TEST_TMP/kill.ids
-bpf_ids_of "$FW_KILL" >"$IDS"
-for kind in prog map link; do
-	grep -q "^$kind " "$IDS" || fail "finwatch holds no BPF $kind (fdinfo): $(tr '\n' ' ' <"$IDS")"
-done
-names=$(bpftool prog show --json | python3 -c 'import json,sys
+	# SIGUSR1 prints histograms on stdout (text mode) and the run goes on;
+	# then SIGTERM.
+	spawn fw_usr - "$FINWATCH" --no-discovery --interval 300ms --top 1000 --max-per-peer 0 --max-age 0 --max-total 0 \
+		"${LAB_SCOPE[@]}"
+	FW_USR=$SPAWN_PID
+	OUT_USR=$TEST_TMP/fw_usr.out
+	tables() { grep -c '^--- FIN_WAIT_2 now' "$OUT_USR" || true; }
+	has_tables() { [ "$(tables)" -ge "$1" ]; }
+	# The storm's sockets end with an exit: a histogram for the lab peer exists.
+	has_exits() { grep -Eq "^$LAB_P1_V4 +$LAB_HOST_NSINO +[0-9]+ +[0-9]+ +[0-9]+ +\S+ +[1-9][0-9]* +[1-9][0-9]*$" "$OUT_USR"; }
+	wait_for 15 has_exits || fail "text watch shows no exits for the storm peer"
+	HIST="^FIN_WAIT_2 lifetime, peer $LAB_P1_V4 netns $LAB_HOST_NSINO "
+	file_has "$OUT_USR" "$HIST" && fail "histograms before SIGUSR1"
+	kill -USR1 "$FW_USR"
+	wait_for 5 file_has "$OUT_USR" "$HIST" || check_fail "SIGUSR1: no histogram for the storm peer on stdout"
+	n=$(tables)
+	wait_for 5 has_tables $((n + 2)) || check_fail "SIGUSR1: the periodic tables stopped"
+	alive "$FW_USR" || fail "SIGUSR1 ended finwatch"
+	storm_runs || fail "the storm ended before SIGTERM"
+	rc=0
+	spawn_stop fw_usr TERM || rc=$?
+	[ "$rc" = 0 ] || check_fail "SIGTERM under load: text watch exited $rc"
+	[ "$(grep -c "$HIST" "$OUT_USR")" -ge 2 ] || check_fail "SIGTERM: no final histograms"
+	grep -Eq '^finwatch: [0-9]+ events, [0-9]+ received, [0-9]+ lost' "$TEST_TMP/fw_usr.err" ||
+		check_fail "SIGTERM: no final summary line on stderr"
+
+	# Five trace runs ended by SIGINT/SIGTERM in the middle of the storm: exit 0
+	# and a final summary that accounts for every record.
+	acct_bad=()
+	for sig in INT TERM INT TERM INT; do
+		name=fw_tr_${sig}_$RANDOM
+		spawn "$name" - "$FINWATCH" trace --json "${LAB_SCOPE[@]}"
+		wait_for 15 has_start "$name" || fail "trace did not start"
+		# (by size: the trace of a storm grows by tens of MB a second)
+		busy() { [ "$(stat -c %s "$TEST_TMP/$name.out")" -ge 100000 ]; }
+		wait_for 5 busy || fail "trace sees no storm"
+		storm_runs || fail "the storm ended before SIG$sig"
+		rc=0
+		spawn_stop "$name" "$sig" || rc=$?
+		[ "$rc" = 0 ] || check_fail "SIG$sig under load: trace exited $rc"
+		"$FWCHECK" final "$TEST_TMP/$name.out" events >/dev/null || check_fail "SIG$sig under load: no final summary"
+		acct=$("$FWCHECK" accounting "$TEST_TMP/$name.out" 2>&1) || acct_bad+=("SIG$sig: $(tr '\n' ' ' <<<"$acct")")
+	done
+	[ ${#acct_bad[@]} -eq 0 ] ||
+		check_fail "final summary after a signal under load does not account for every record in ${#acct_bad[@]} of 5 runs: ${acct_bad[*]}"
+	spawn_stop storm || true
+	conns=$(sed -n 's/^connections //p' "$TEST_TMP/storm.out")
+	pass_if_clean "$mark" "signals under a storm ($conns connections): HUP reopens, USR1 histograms, INT/TERM exit 0 with exact summaries"
+}
+
+scenario_sigkill() {
+	local mark FW_KILL IDS kind names
+	mark=$(checks_mark)
+	spawn fw_kill - "$FINWATCH" --no-discovery --json --interval 1s "${LAB_SCOPE[@]}"
+	FW_KILL=$SPAWN_PID
+	wait_for 15 has_start fw_kill || fail "finwatch (sigkill) did not start"
+	IDS=$TEST_TMP/kill.ids
+	bpf_ids_of "$FW_KILL" >"$IDS"
+	for kind in prog map link; do
+		grep -q "^$kind " "$IDS" || fail "finwatch holds no BPF $kind (fdinfo): $(tr '\n' ' ' <"$IDS")"
+	done
+	names=$(bpftool prog show --json | python3 -c 'import json,sys
 ids = {int(l.split()[1]) for l in open(sys.argv[1]) if l.startswith("prog ")}
 print(" ".join(sorted(p.get("name", "?") for p in json.load(sys.stdin) if p["id"] in ids)))' "$IDS")
-kill -KILL "$FW_KILL"
-wait_for 5 not_alive "$FW_KILL" || fail "SIGKILL did not end finwatch"
-spawn_stop fw_kill || true
-wait_for 10 bpf_none_left "$IDS" || check_fail "10 s after SIGKILL these BPF objects of finwatch remain: $BPF_LEFT"
-pass_if_clean "$mark" "SIGKILL: all $(wc -l <"$IDS") BPF objects freed (programs: $names)"
+	kill -KILL "$FW_KILL"
+	wait_for 5 not_alive "$FW_KILL" || fail "SIGKILL did not end finwatch"
+	spawn_stop fw_kill || true
+	wait_for 10 bpf_none_left "$IDS" || check_fail "10 s after SIGKILL these BPF objects of finwatch remain: $BPF_LEFT"
+	pass_if_clean "$mark" "SIGKILL: all $(wc -l <"$IDS") BPF objects freed (programs: $names)"
+}
 
-# ---------------------------------------------------------------- c
-echo "part c at ${SECONDS}s"
-mark=$(checks_mark)
-spawn fw_t - "$FINWATCH" trace --json "${LAB_SCOPE[@]}"
-spawn fw_w - "$FINWATCH" --no-discovery --json --interval 300ms --scan-interval 300ms --max-per-peer 0 --max-age 0 \
-	--max-total 0 "${LAB_SCOPE[@]}"
-wait_for 15 has_start fw_t || fail "trace (c) did not start"
-wait_for 15 has_start fw_w || fail "watch (c) did not start"
-HELD=20 ORPH=10
-spawn held "$LAB_HOST" "$FWPEER" client --connect "$LAB_P3_V4:5403" --count $HELD --how shutdown --hold-sec -1
-wait_ready held
-spawn orph "$LAB_HOST" "$FWPEER" client --connect "$LAB_P3_V4:5403" --count $ORPH --how close
-wait_ready orph
-wait_for 10 ss_expect "$LAB_HOST" fin-wait-2 $((HELD + ORPH)) "$LAB_P3_V4" || fail "ss: $(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P3_V4") FIN_WAIT_2 sockets"
-wpeer() { "$FWCHECK" peer "$TEST_TMP/fw_w.out" "$LAB_P3_V4" "$1" "$LAB_HOST_NSINO"; }
-wpeer_is() { [ "$(wpeer "$1")" = "$2" ]; }
-tcount() { "$FWCHECK" trans "$TEST_TMP/fw_t.out" "$LAB_HOST_NSINO" "$LAB_P3_V4" FIN_WAIT1 FIN_WAIT2; }
-tcount_is() { [ "$(tcount)" = "$1" ]; }
-wait_for 10 wpeer_is count $((HELD + ORPH)) || check_fail "watch counts $(wpeer count) for the stuck peer, ss $((HELD + ORPH))"
-wpeer_is held $HELD || check_fail "watch: held $(wpeer held), want $HELD"
-wpeer_is orphaned $ORPH || check_fail "watch: orphaned $(wpeer orphaned), want $ORPH"
-wait_for 5 tcount_is $((HELD + ORPH)) || check_fail "trace saw $(tcount) FIN_WAIT1->FIN_WAIT2 for the stuck peer, watch $(wpeer count)"
-rc=0
-spawn_stop fw_t INT || rc=$?
-[ "$rc" = 0 ] || check_fail "trace (c) exited $rc"
-alive "$(spawn_pid fw_w)" || fail "watch ended with the trace instance"
-# The watch instance goes on alone: the peer finally closes.
-spawn_stop srv_hold || true
-wait_for 10 wpeer_is count 0 || check_fail "watch still counts $(wpeer count) after the peer closed (trace gone)"
-wpeer_is exited $((HELD + ORPH)) || check_fail "watch: exited $(wpeer exited), want $((HELD + ORPH))"
-rc=0
-spawn_stop fw_w INT || rc=$?
-[ "$rc" = 0 ] || check_fail "watch (c) exited $rc"
-pass_if_clean "$mark" "trace and watch side by side: both saw $((HELD + ORPH)) FIN_WAIT_2 sockets; each exited on its own"
+scenario_side_by_side() {
+	local mark HELD=20 ORPH=10 rc
+	mark=$(checks_mark)
+	spawn fw_t - "$FINWATCH" trace --json "${LAB_SCOPE[@]}"
+	spawn fw_w - "$FINWATCH" --no-discovery --json --interval 300ms --scan-interval 300ms --max-per-peer 0 --max-age 0 \
+		--max-total 0 "${LAB_SCOPE[@]}"
+	wait_for 15 has_start fw_t || fail "trace (side_by_side) did not start"
+	wait_for 15 has_start fw_w || fail "watch (side_by_side) did not start"
+	spawn held "$LAB_HOST" "$FWPEER" client --connect "$LAB_P3_V4:5403" --count $HELD --how shutdown --hold-sec -1
+	wait_ready held
+	spawn orph "$LAB_HOST" "$FWPEER" client --connect "$LAB_P3_V4:5403" --count $ORPH --how close
+	wait_ready orph
+	wait_for 10 ss_expect "$LAB_HOST" fin-wait-2 $((HELD + ORPH)) "$LAB_P3_V4" || fail "ss: $(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P3_V4") FIN_WAIT_2 sockets"
+	wpeer() { "$FWCHECK" peer "$TEST_TMP/fw_w.out" "$LAB_P3_V4" "$1" "$LAB_HOST_NSINO"; }
+	wpeer_is() { [ "$(wpeer "$1")" = "$2" ]; }
+	tcount() { "$FWCHECK" trans "$TEST_TMP/fw_t.out" "$LAB_HOST_NSINO" "$LAB_P3_V4" FIN_WAIT1 FIN_WAIT2; }
+	tcount_is() { [ "$(tcount)" = "$1" ]; }
+	wait_for 10 wpeer_is count $((HELD + ORPH)) || check_fail "watch counts $(wpeer count) for the stuck peer, ss $((HELD + ORPH))"
+	wpeer_is held $HELD || check_fail "watch: held $(wpeer held), want $HELD"
+	wpeer_is orphaned $ORPH || check_fail "watch: orphaned $(wpeer orphaned), want $ORPH"
+	wait_for 5 tcount_is $((HELD + ORPH)) || check_fail "trace saw $(tcount) FIN_WAIT1->FIN_WAIT2 for the stuck peer, watch $(wpeer count)"
+	rc=0
+	spawn_stop fw_t INT || rc=$?
+	[ "$rc" = 0 ] || check_fail "trace (side_by_side) exited $rc"
+	alive "$(spawn_pid fw_w)" || fail "watch ended with the trace instance"
+	# The watch instance goes on alone: the peer finally closes.
+	spawn_stop srv_hold || true
+	wait_for 10 wpeer_is count 0 || check_fail "watch still counts $(wpeer count) after the peer closed (trace gone)"
+	wpeer_is exited $((HELD + ORPH)) || check_fail "watch: exited $(wpeer exited), want $((HELD + ORPH))"
+	rc=0
+	spawn_stop fw_w INT || rc=$?
+	[ "$rc" = 0 ] || check_fail "watch (side_by_side) exited $rc"
+	pass_if_clean "$mark" "trace and watch side by side: both saw $((HELD + ORPH)) FIN_WAIT_2 sockets; each exited on its own"
+}
 
-# ---------------------------------------------------------------- d
-echo "part d at ${SECONDS}s"
-mark=$(checks_mark)
-XNS=${LAB_PREFIX}x XA=${LAB_PREFIX}xa XB=${LAB_PREFIX}xb
-ip netns add "$XNS" || fail "ip netns add $XNS"
-cleanup_add ip netns del "$XNS"
-cleanup_add ip -n "$LAB_P1" link del "$XB"
-ip -n "$XNS" link set lo up
-ip -n "$LAB_P1" link add "$XB" type veth peer name "$XA" netns "$XNS"
-ip -n "$XNS" addr add 10.201.77.1/24 dev "$XA"
-ip -n "$LAB_P1" addr add 10.201.77.2/24 dev "$XB"
-ip -n "$XNS" link set "$XA" up
-ip -n "$LAB_P1" link set "$XB" up
-X_NS=$(netns_inode "$XNS")
-spawn_server srv_x "$LAB_P1" 10.201.77.2:5477 hold
-spawn fw_d - "$FINWATCH" --no-discovery --json --interval 300ms --scan-interval 300ms --max-per-peer 0 --max-age 0 \
-	--max-total 0 "${LAB_SCOPE[@]}"
-FW_D=$SPAWN_PID
-wait_for 15 has_start fw_d || fail "finwatch (d) did not start"
-spawn cli_x "$XNS" "$FWPEER" client --connect 10.201.77.2:5477 --count 20 --how shutdown --hold-sec -1
-wait_ready cli_x 10
-spawn cli_xo "$XNS" "$FWPEER" client --connect 10.201.77.2:5477 --count 10 --how close
-wait_ready cli_xo 10
-xpeer() { "$FWCHECK" peer "$TEST_TMP/fw_d.out" 10.201.77.2 "$1" "$X_NS"; }
-xpeer_is() { [ "$(xpeer "$1")" = "$2" ]; }
-wait_for 10 xpeer_is count 30 || fail "finwatch counts $(xpeer count) in the extra namespace, want 30"
-# The holder dies: its 20 sockets become orphans too (timewait FIN_WAIT_2
-# sockets of that namespace; the peer never closes). Then the namespace goes.
-spawn_stop cli_x || true
-wait_for 5 ss_expect "$XNS" fin-wait-2 30 || fail "ss: $(ss_count "$XNS" fin-wait-2) FIN_WAIT_2 sockets in $XNS"
-wait_for 5 xpeer_is orphaned 30 || check_fail "finwatch: $(xpeer orphaned) orphaned in $XNS, want 30"
-err_before=$(wc -l <"$TEST_TMP/fw_d.err")
-ip netns del "$XNS" || fail "ip netns del $XNS"
-wait_for 10 xpeer_is count 0 || check_fail "finwatch still counts $(xpeer count) sockets of the deleted namespace"
-# A few more scan intervals: no crash, no error storm.
-n=$(nsum "$TEST_TMP/fw_d.out")
-wait_for 5 has_summaries "$TEST_TMP/fw_d.out" $((n + 5)) || check_fail "finwatch stopped reporting after the namespace went"
-alive "$FW_D" || fail "finwatch died after the namespace was deleted"
-err_lines=$(($(wc -l <"$TEST_TMP/fw_d.err") - err_before))
-[ "$err_lines" -le 1 ] || check_fail "$err_lines stderr lines after the namespace was deleted: $(tail -n 3 "$TEST_TMP/fw_d.err")"
-errs=$("$FWCHECK" count "$TEST_TMP/fw_d.out" error)
-[ "$errs" -le 1 ] || check_fail "$errs error records"
-rc=0
-spawn_stop fw_d INT || rc=$?
-[ "$rc" = 0 ] || check_fail "finwatch (d) exited $rc"
-outcomes=$("$FWCHECK" peer "$TEST_TMP/fw_d.out" 10.201.77.2 outcomes "$X_NS")
-echo "deleted namespace: exits $outcomes"
-# The namespace's destruction ended them; the peer never sent an RST (it
-# still holds its side), so "rst" (reset by the peer, docs/JSON.md) is wrong.
-rst=$(python3 -c 'import json,sys; d = json.loads(sys.argv[1]); print(d.get("rst", 0) if isinstance(d, dict) else 0)' "$outcomes")
-[ "$rst" = 0 ] || check_fail "$rst sockets of the deleted namespace reported as outcome rst (reset by the peer), but the peer never reset them: $outcomes"
-pass_if_clean "$mark" "namespace deleted while 30 of its sockets were tracked: count 0, still running, $err_lines stderr lines"
+scenario_netns_deleted() {
+	local mark XNS XA XB X_NS FW_D err_before n err_lines errs rc outcomes rst
+	mark=$(checks_mark)
+	XNS=${LAB_PREFIX}x XA=${LAB_PREFIX}xa XB=${LAB_PREFIX}xb
+	ip netns add "$XNS" || fail "ip netns add $XNS"
+	cleanup_add ip netns del "$XNS"
+	cleanup_add ip -n "$LAB_P1" link del "$XB"
+	ip -n "$XNS" link set lo up
+	ip -n "$LAB_P1" link add "$XB" type veth peer name "$XA" netns "$XNS"
+	ip -n "$XNS" addr add 10.201.77.1/24 dev "$XA"
+	ip -n "$LAB_P1" addr add 10.201.77.2/24 dev "$XB"
+	ip -n "$XNS" link set "$XA" up
+	ip -n "$LAB_P1" link set "$XB" up
+	X_NS=$(netns_inode "$XNS")
+	spawn_server srv_x "$LAB_P1" 10.201.77.2:5477 hold
+	spawn fw_d - "$FINWATCH" --no-discovery --json --interval 300ms --scan-interval 300ms --max-per-peer 0 --max-age 0 \
+		--max-total 0 "${LAB_SCOPE[@]}"
+	FW_D=$SPAWN_PID
+	wait_for 15 has_start fw_d || fail "finwatch (netns_deleted) did not start"
+	spawn cli_x "$XNS" "$FWPEER" client --connect 10.201.77.2:5477 --count 20 --how shutdown --hold-sec -1
+	wait_ready cli_x 10
+	spawn cli_xo "$XNS" "$FWPEER" client --connect 10.201.77.2:5477 --count 10 --how close
+	wait_ready cli_xo 10
+	xpeer() { "$FWCHECK" peer "$TEST_TMP/fw_d.out" 10.201.77.2 "$1" "$X_NS"; }
+	xpeer_is() { [ "$(xpeer "$1")" = "$2" ]; }
+	wait_for 10 xpeer_is count 30 || fail "finwatch counts $(xpeer count) in the extra namespace, want 30"
+	# The holder dies: its 20 sockets become orphans too (timewait FIN_WAIT_2
+	# sockets of that namespace; the peer never closes). Then the namespace goes.
+	spawn_stop cli_x || true
+	wait_for 5 ss_expect "$XNS" fin-wait-2 30 || fail "ss: $(ss_count "$XNS" fin-wait-2) FIN_WAIT_2 sockets in $XNS"
+	wait_for 5 xpeer_is orphaned 30 || check_fail "finwatch: $(xpeer orphaned) orphaned in $XNS, want 30"
+	err_before=$(wc -l <"$TEST_TMP/fw_d.err")
+	ip netns del "$XNS" || fail "ip netns del $XNS"
+	wait_for 10 xpeer_is count 0 || check_fail "finwatch still counts $(xpeer count) sockets of the deleted namespace"
+	# A few more scan intervals: no crash, no error storm.
+	n=$(nsum "$TEST_TMP/fw_d.out")
+	wait_for 5 has_summaries "$TEST_TMP/fw_d.out" $((n + 5)) || check_fail "finwatch stopped reporting after the namespace went"
+	alive "$FW_D" || fail "finwatch died after the namespace was deleted"
+	err_lines=$(($(wc -l <"$TEST_TMP/fw_d.err") - err_before))
+	[ "$err_lines" -le 1 ] || check_fail "$err_lines stderr lines after the namespace was deleted: $(tail -n 3 "$TEST_TMP/fw_d.err")"
+	errs=$("$FWCHECK" count "$TEST_TMP/fw_d.out" error)
+	[ "$errs" -le 1 ] || check_fail "$errs error records"
+	rc=0
+	spawn_stop fw_d INT || rc=$?
+	[ "$rc" = 0 ] || check_fail "finwatch (netns_deleted) exited $rc"
+	outcomes=$("$FWCHECK" peer "$TEST_TMP/fw_d.out" 10.201.77.2 outcomes "$X_NS")
+	echo "deleted namespace: exits $outcomes"
+	# The namespace's destruction ended them; the peer never sent an RST (it
+	# still holds its side), so "rst" (reset by the peer, docs/JSON.md) is wrong.
+	rst=$(python3 -c 'import json,sys; d = json.loads(sys.argv[1]); print(d.get("rst", 0) if isinstance(d, dict) else 0)' "$outcomes")
+	[ "$rst" = 0 ] || check_fail "$rst sockets of the deleted namespace reported as outcome rst (reset by the peer), but the peer never reset them: $outcomes"
+	pass_if_clean "$mark" "namespace deleted while 30 of its sockets were tracked: count 0, still running, $err_lines stderr lines"
+}
 
-# ---------------------------------------------------------------- e
-echo "part e at ${SECONDS}s"
-mark=$(checks_mark)
-cat "$OUTF.1" "$OUTF" >"$TEST_TMP/hup.all"
-mono=$("$FWCHECK" mono "$TEST_TMP/hup.all" "$MONO0" "$MONO1" 2>&1) || check_fail "time: $mono"
-pass_if_clean "$mark" "time: $mono"
+scenario_monotonic_time() {
+	local mark mono
+	[ -n "$MONO1" ] || scenario_signals
+	mark=$(checks_mark)
+	cat "$OUTF.1" "$OUTF" >"$TEST_TMP/hup.all"
+	mono=$("$FWCHECK" mono "$TEST_TMP/hup.all" "$MONO0" "$MONO1" 2>&1) || check_fail "time: $mono"
+	pass_if_clean "$mark" "time: $mono"
+}
 
-checks_finish
+run_scenarios

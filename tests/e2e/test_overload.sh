@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# finwatch under overload, in the netns lab:
-#  a. a 4 KiB ring buffer with a slow stdout consumer and a burst of 3000
+# finwatch under overload, in the netns lab. Scenarios (tests/e2e/lib.sh):
+#  ring_loss: a 4 KiB ring buffer with a slow stdout consumer and a burst of 3000
 #     connections: records are lost, and the final summary accounts for
 #     every one (received == events, transitions == events + lost); stderr
 #     says so and tells to raise --ringbuf-size.
-#     a2: the same trace, stopped by SIGINT while a storm still runs: it
-#     must exit within 3 s, not when the traffic ends.
-#  b. stdout that fails: (b1) a pipe whose reader went away (EPIPE) and
-#     (b2) a pipe whose reader never reads (the writer would block). Either
+#  sigint_storm: the same trace, stopped by SIGINT while a storm still
+#     runs: it must exit within 3 s, not when the traffic ends.
+#  stdout_epipe, stdout_blocked: stdout that fails: a pipe whose reader
+#     went away (EPIPE), a pipe whose reader never reads (the writer would
+#     block). Either
 #     way finwatch keeps tracking, the alert for a stuck peer still reaches
 #     stderr, SIGINT ends it within seconds and the summary on stderr counts
 #     the lines it could not print ("N not printed", N > 0).
-#  c. a 20 s connection storm at full speed: RSS grows less than 8 MiB after
+#  storm: a 20 s connection storm at full speed: RSS grows less than 8 MiB after
 #     the first 5 s, the fd count stays constant, the count for the storm
 #     peer stays within ~one scan interval of connections of what ss sees and
 #     returns to 0 within seconds after the storm.
 # Every finwatch is scoped to the lab addresses and every count is matched
 # with the lab's netns: other tests may run at the same time.
 set -euo pipefail
+SCENARIOS=(ring_loss sigint_storm stdout_epipe stdout_blocked storm)
 . "$(dirname "$0")/lib.sh"
 skip_unless_root
 lab_up
@@ -30,69 +32,72 @@ spawn_server srv_rst "$LAB_P1" "$LAB_P1_V4:$RST_PORT" rst --close-after 100
 spawn_server srv_hold2 "$LAB_P2" "$LAB_P2_V4:$HOLD_PORT" hold
 spawn_server srv_hold3 "$LAB_P3" "$LAB_P3_V4:$HOLD_PORT" hold
 
-# ---------------------------------------------------------------- a
-mark=$(checks_mark)
-FIFO_A=$TEST_TMP/a.fifo
-mkfifo "$FIFO_A"
-# shellcheck disable=SC2016
-spawn rd_a - bash -c 'exec python3 "$1" 5 <"$2"' rd "$E2E_DIR/slow_reader.py" "$FIFO_A"
-spawn_to fw_a "$FIFO_A" "$FINWATCH" trace --json --ringbuf-size 4096 "${LAB_SCOPE[@]}"
-wait_for 15 has_start rd_a || fail "trace with a 4 KiB ring buffer did not start"
-spawn burst "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P1_V4:$RST_PORT" --count 3000
-spawn_wait burst 30 || fail "the burst of 3000 connections failed"
-# The burst is over once the peer has reset every connection.
-wait_for 10 ss_expect "$LAB_HOST" fin-wait-2 0 "$LAB_P1_V4" || fail "burst sockets still in FIN_WAIT_2"
-wait_for 10 ss_expect "$LAB_P1" close-wait 0 || fail "peer sockets still in CLOSE_WAIT"
-rc=0
-spawn_stop fw_a INT || rc=$?
-[ "$rc" = 0 ] || fail "trace exited $rc after SIGINT (137: it did not stop within 3 s)"
-spawn_wait rd_a 10 || true
-OUT_A=$TEST_TMP/rd_a.out
-lost=$("$FWCHECK" final "$OUT_A" lost) || fail "no final summary from the trace run"
-[ "$lost" -gt 0 ] || fail "a 4 KiB ring buffer with a slow reader lost nothing (lost=$lost): the test is not overloading"
-acct=$("$FWCHECK" accounting "$OUT_A" 2>&1) || check_fail "4 KiB ring: final summary does not account for every record: $acct"
-ERR_A=$TEST_TMP/fw_a.err
-grep -Eq "[1-9][0-9]* lost" "$ERR_A" || check_fail "stderr does not report the lost records: $(tail -n 3 "$ERR_A")"
-grep -q -- "raise --ringbuf-size" "$ERR_A" || check_fail "stderr does not tell to raise --ringbuf-size"
-lines=$("$FWCHECK" count "$OUT_A" transition)
-echo "figure: 4 KiB ring, 3000-connection burst, slow reader: $acct, $lines transition lines printed"
-pass_if_clean "$mark" "4 KiB ring buffer: lost $lost, every record accounted for: $acct"
+scenario_ring_loss() {
+	local mark FIFO_RING rc OUT_RING lost acct ERR_RING lines
+	mark=$(checks_mark)
+	FIFO_RING=$TEST_TMP/ring.fifo
+	mkfifo "$FIFO_RING"
+	# shellcheck disable=SC2016
+	spawn rd_ring - bash -c 'exec python3 "$1" 5 <"$2"' rd "$E2E_DIR/slow_reader.py" "$FIFO_RING"
+	spawn_to fw_ring "$FIFO_RING" "$FINWATCH" trace --json --ringbuf-size 4096 "${LAB_SCOPE[@]}"
+	wait_for 15 has_start rd_ring || fail "trace with a 4 KiB ring buffer did not start"
+	spawn burst "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P1_V4:$RST_PORT" --count 3000
+	spawn_wait burst 30 || fail "the burst of 3000 connections failed"
+	# The burst is over once the peer has reset every connection.
+	wait_for 10 ss_expect "$LAB_HOST" fin-wait-2 0 "$LAB_P1_V4" || fail "burst sockets still in FIN_WAIT_2"
+	wait_for 10 ss_expect "$LAB_P1" close-wait 0 || fail "peer sockets still in CLOSE_WAIT"
+	rc=0
+	spawn_stop fw_ring INT || rc=$?
+	[ "$rc" = 0 ] || fail "trace exited $rc after SIGINT (137: it did not stop within 3 s)"
+	spawn_wait rd_ring 10 || true
+	OUT_RING=$TEST_TMP/rd_ring.out
+	lost=$("$FWCHECK" final "$OUT_RING" lost) || fail "no final summary from the trace run"
+	[ "$lost" -gt 0 ] || fail "a 4 KiB ring buffer with a slow reader lost nothing (lost=$lost): the test is not overloading"
+	acct=$("$FWCHECK" accounting "$OUT_RING" 2>&1) || check_fail "4 KiB ring: final summary does not account for every record: $acct"
+	ERR_RING=$TEST_TMP/fw_ring.err
+	grep -Eq "[1-9][0-9]* lost" "$ERR_RING" || check_fail "stderr does not report the lost records: $(tail -n 3 "$ERR_RING")"
+	grep -q -- "raise --ringbuf-size" "$ERR_RING" || check_fail "stderr does not tell to raise --ringbuf-size"
+	lines=$("$FWCHECK" count "$OUT_RING" transition)
+	echo "figure: 4 KiB ring, 3000-connection burst, slow reader: $acct, $lines transition lines printed"
+	pass_if_clean "$mark" "4 KiB ring buffer: lost $lost, every record accounted for: $acct"
+}
 
-# ---------------------------------------------------------------- a2
 # SIGINT while records keep coming faster than stdout takes them: finwatch
 # must still stop within seconds (not when the traffic ends).
-mark=$(checks_mark)
-FIFO_A2=$TEST_TMP/a2.fifo
-mkfifo "$FIFO_A2"
-# shellcheck disable=SC2016
-spawn rd_a2 - bash -c 'exec python3 "$1" 5 <"$2"' rd "$E2E_DIR/slow_reader.py" "$FIFO_A2"
-spawn_to fw_a2 "$FIFO_A2" "$FINWATCH" trace --json --ringbuf-size 4096 "${LAB_SCOPE[@]}"
-FW_A2=$SPAWN_PID
-wait_for 15 has_start rd_a2 || fail "trace (a2) did not start"
-spawn storm_a2 "$LAB_HOST" bash "$E2E_DIR/churn_storm.sh" "$FWPEER" "$LAB_P1_V4:$RST_PORT" 15
-wait_ready storm_a2
-flowing() { [ "$(stat -c %s "$TEST_TMP/rd_a2.out")" -ge 200000 ]; }
-wait_for 10 flowing || fail "no trace output during the storm (a2)"
-kill -INT "$FW_A2"
-t_int=$(_fw_now_us)
-if wait_for 3 not_alive "$FW_A2"; then
-	rc=0
-	spawn_stop fw_a2 INT || rc=$?
-	[ "$rc" = 0 ] || check_fail "a2: trace exited $rc after SIGINT during the storm"
-	spawn_wait rd_a2 10 || true
-	"$FWCHECK" final "$TEST_TMP/rd_a2.out" lost >/dev/null || check_fail "a2: no final summary"
-else
-	check_fail "a2: trace still running 3 s after SIGINT while the storm goes on (stdout slower than the events)"
-fi
-spawn_stop storm_a2 || true
-if alive "$FW_A2"; then
-	wait_for 15 not_alive "$FW_A2" || true
-	echo "figure: a2: trace exited $((($(_fw_now_us) - t_int) / 1000)) ms after SIGINT, once the storm was stopped"
-	spawn_stop fw_a2 INT || true
-fi
-pass_if_clean "$mark" "a2: SIGINT ends a trace whose stdout is slower than the events, within 3 s"
+scenario_sigint_storm() {
+	local mark FIFO_SIGINT FW_SIGINT t_int rc
+	mark=$(checks_mark)
+	FIFO_SIGINT=$TEST_TMP/sigint.fifo
+	mkfifo "$FIFO_SIGINT"
+	# shellcheck disable=SC2016
+	spawn rd_sigint - bash -c 'exec python3 "$1" 5 <"$2"' rd "$E2E_DIR/slow_reader.py" "$FIFO_SIGINT"
+	spawn_to fw_sigint "$FIFO_SIGINT" "$FINWATCH" trace --json --ringbuf-size 4096 "${LAB_SCOPE[@]}"
+	FW_SIGINT=$SPAWN_PID
+	wait_for 15 has_start rd_sigint || fail "trace (sigint_storm) did not start"
+	spawn storm_sigint "$LAB_HOST" bash "$E2E_DIR/churn_storm.sh" "$FWPEER" "$LAB_P1_V4:$RST_PORT" 15
+	wait_ready storm_sigint
+	flowing() { [ "$(stat -c %s "$TEST_TMP/rd_sigint.out")" -ge 200000 ]; }
+	wait_for 10 flowing || fail "no trace output during the storm (sigint_storm)"
+	kill -INT "$FW_SIGINT"
+	t_int=$(_fw_now_us)
+	if wait_for 3 not_alive "$FW_SIGINT"; then
+		rc=0
+		spawn_stop fw_sigint INT || rc=$?
+		[ "$rc" = 0 ] || check_fail "sigint_storm: trace exited $rc after SIGINT during the storm"
+		spawn_wait rd_sigint 10 || true
+		"$FWCHECK" final "$TEST_TMP/rd_sigint.out" lost >/dev/null || check_fail "sigint_storm: no final summary"
+	else
+		check_fail "sigint_storm: trace still running 3 s after SIGINT while the storm goes on (stdout slower than the events)"
+	fi
+	spawn_stop storm_sigint || true
+	if alive "$FW_SIGINT"; then
+		wait_for 15 not_alive "$FW_SIGINT" || true
+		echo "figure: sigint_storm: trace exited $((($(_fw_now_us) - t_int) / 1000)) ms after SIGINT, once the storm was stopped"
+		spawn_stop fw_sigint INT || true
+	fi
+	pass_if_clean "$mark" "sigint_storm: SIGINT ends a trace whose stdout is slower than the events, within 3 s"
+}
 
-# ---------------------------------------------------------------- b
 # fw_on_unread_fifo PART INTERVAL: finwatch (--interval INTERVAL, alert over
 # 5 sockets per peer), spawned as fw_PART with its stdout on the FIFO
 # $TEST_TMP/PART.fifo. hold_PART holds the FIFO open (read-write, so its own
@@ -113,125 +118,131 @@ signal.pause()' "$fifo"
 	wait_for 15 has_written "$(spawn_pid "fw_$part")" || fail "finwatch ($part) wrote nothing"
 }
 
-# ---------------------------------------------------------------- b1
-mark=$(checks_mark)
-# stdout is a pipe whose reader exits: every later line fails with EPIPE.
-fw_on_unread_fifo b1 200ms
-FW_B1=$(spawn_pid fw_b1)
-spawn_stop hold_b1 TERM || true     # the only reader is gone
-spawn cli_b1 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P2_V4:$HOLD_PORT" --count 10 --how shutdown \
-	--hold-sec -1 --comm fwstuck
-wait_ready cli_b1
-ERR_B1=$TEST_TMP/fw_b1.err
-wait_for 10 file_has "$ERR_B1" "^ALERT max_per_peer peer=$LAB_P2_V4 netns=$LAB_HOST_NSINO " ||
-	check_fail "b1 (EPIPE): the max_per_peer alert did not reach stderr"
-alive "$FW_B1" || check_fail "b1 (EPIPE): finwatch died"
-kill -INT "$FW_B1" 2>/dev/null || true
-wait_for 5 not_alive "$FW_B1" || check_fail "b1 (EPIPE): finwatch still running 5 s after SIGINT"
-rc=0
-spawn_stop fw_b1 INT || rc=$?
-[ "$rc" = 0 ] || check_fail "b1 (EPIPE): exit status $rc after SIGINT"
-np=$(sed -n 's/.* \([0-9][0-9]*\) not printed.*/\1/p' "$ERR_B1" | tail -n1)
-[ "${np:-0}" -gt 0 ] || check_fail "b1 (EPIPE): the summary on stderr does not count unprinted lines: $(tail -n 2 "$ERR_B1")"
-spawn_stop cli_b1 || true
-pass_if_clean "$mark" "b1: stdout reader gone (EPIPE): alert on stderr, exit 0 after SIGINT, ${np:-0} lines not printed"
-
-# ---------------------------------------------------------------- b2
-mark=$(checks_mark)
-# stdout is a pipe nobody reads: once it is full, a blocking write would
-# stall finwatch for good.
-np=
-fw_on_unread_fifo b2 100ms
-FW_B2=$(spawn_pid fw_b2)
-FIFO_B2=$TEST_TMP/b2.fifo      # made by fw_on_unread_fifo
-# Fill the pipe: 2000 FIN_WAIT_2 exits are ~700 KB of JSON.
-spawn burst_b2 "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P1_V4:$RST_PORT" --count 2000
-spawn_wait burst_b2 30 || fail "burst (b2) failed"
-wait_for 10 pipe_full "$FIFO_B2" || fail "the stdout pipe did not fill up ($(pipe_bytes "$FIFO_B2") bytes)"
-spawn cli_b2 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P3_V4:$HOLD_PORT" --count 10 --how shutdown \
-	--hold-sec -1 --comm fwstuck
-wait_ready cli_b2
-ERR_B2=$TEST_TMP/fw_b2.err
-wait_for 5 file_has "$ERR_B2" "^ALERT max_per_peer peer=$LAB_P3_V4 netns=$LAB_HOST_NSINO " ||
-	check_fail "b2 (stdout pipe full, never read): the max_per_peer alert did not reach stderr within 5 s (finwatch is in $(cat "/proc/$FW_B2/wchan" 2>/dev/null || echo '?'))"
-kill -INT "$FW_B2" 2>/dev/null || true
-if wait_for 3 not_alive "$FW_B2"; then
+scenario_stdout_epipe() {
+	local mark FW_EPIPE ERR_EPIPE rc np
+	mark=$(checks_mark)
+	# stdout is a pipe whose reader exits: every later line fails with EPIPE.
+	fw_on_unread_fifo epipe 200ms
+	FW_EPIPE=$(spawn_pid fw_epipe)
+	spawn_stop hold_epipe TERM || true     # the only reader is gone
+	spawn cli_epipe "$LAB_HOST" "$FWPEER" client --connect "$LAB_P2_V4:$HOLD_PORT" --count 10 --how shutdown \
+		--hold-sec -1 --comm fwstuck
+	wait_ready cli_epipe
+	ERR_EPIPE=$TEST_TMP/fw_epipe.err
+	wait_for 10 file_has "$ERR_EPIPE" "^ALERT max_per_peer peer=$LAB_P2_V4 netns=$LAB_HOST_NSINO " ||
+		check_fail "stdout_epipe: the max_per_peer alert did not reach stderr"
+	alive "$FW_EPIPE" || check_fail "stdout_epipe: finwatch died"
+	kill -INT "$FW_EPIPE" 2>/dev/null || true
+	wait_for 5 not_alive "$FW_EPIPE" || check_fail "stdout_epipe: finwatch still running 5 s after SIGINT"
 	rc=0
-	spawn_stop fw_b2 INT || rc=$?
-	[ "$rc" = 0 ] || check_fail "b2: exit status $rc after SIGINT"
-	np=$(sed -n 's/.* \([0-9][0-9]*\) not printed.*/\1/p' "$ERR_B2" | tail -n1)
-	[ "${np:-0}" -gt 0 ] || check_fail "b2: the summary on stderr does not count unprinted lines"
-else
-	check_fail "b2 (stdout pipe full, never read): finwatch still running 3 s after SIGINT (blocked in $(cat "/proc/$FW_B2/wchan" 2>/dev/null || echo '?'))"
-	spawn_stop fw_b2 INT || true
-fi
-spawn_stop cli_b2 || true
-spawn_stop hold_b2 || true
-pass_if_clean "$mark" "b2: stdout pipe never read: alert on stderr, exit 0 after SIGINT, ${np:-0} lines not printed"
+	spawn_stop fw_epipe INT || rc=$?
+	[ "$rc" = 0 ] || check_fail "stdout_epipe: exit status $rc after SIGINT"
+	np=$(sed -n 's/.* \([0-9][0-9]*\) not printed.*/\1/p' "$ERR_EPIPE" | tail -n1)
+	[ "${np:-0}" -gt 0 ] || check_fail "stdout_epipe: the summary on stderr does not count unprinted lines: $(tail -n 2 "$ERR_EPIPE")"
+	spawn_stop cli_epipe || true
+	pass_if_clean "$mark" "stdout_epipe: stdout reader gone (EPIPE): alert on stderr, exit 0 after SIGINT, ${np:-0} lines not printed"
+}
 
-# ---------------------------------------------------------------- c
-mark=$(checks_mark)
-STORM_S=20
-spawn fw_c - "$FINWATCH" --no-discovery --json --interval 1s --max-per-peer 0 --max-age 0 --max-total 0 "${LAB_SCOPE[@]}"
-FW_C=$SPAWN_PID
-wait_for 15 has_start fw_c || fail "finwatch (c) did not start"
-rss0=$(proc_rss_kib "$FW_C") fd0=$(proc_fd_min "$FW_C")
-spawn storm "$LAB_HOST" bash "$E2E_DIR/churn_storm.sh" "$FWPEER" "$LAB_P1_V4:$RST_PORT" "$STORM_S"
-wait_ready storm
-t0=$(_fw_now_us)
-samples=()
-fd_bad='' ss_max=0
-for ((i = 1; i <= STORM_S / 2 + 1; i++)); do
-	wait_for 3 clock_after $((t0 + i * 2000000)) || true
-	alive "$FW_C" || fail "finwatch died during the storm (sample $i)"
-	# Scans hold two fds (netns, iterator) for a moment: the count that
-	# matters is the one between scans, so take the smallest of a few reads.
-	r=$(proc_rss_kib "$FW_C") f=$(proc_fd_min "$FW_C") n=$(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4")
-	samples+=("$((i * 2))s:${r}KiB/${f}fd/ss=$n")
-	[ "$f" = "$fd0" ] || fd_bad+="$((i * 2))s:$f "
-	[ "$n" -le "$ss_max" ] || ss_max=$n
-	if [ "$i" -eq 3 ]; then base=$r; max=$r; fi      # 6 s into the storm
-	if [ "$i" -gt 3 ] && [ "$r" -gt "$max" ]; then max=$r; fi
-done
-spawn_wait storm 10 || fail "the storm failed"
-conns=$(sed -n 's/^connections //p' "$TEST_TMP/storm.out")
-echo "figure: storm of $conns connections in ${STORM_S}s; finwatch RSS/fds/ss FIN_WAIT_2: start ${rss0}KiB/${fd0}fd, ${samples[*]}"
-[ -z "$fd_bad" ] || check_fail "fd count changed during the storm (was $fd0): $fd_bad"
-growth=$((max - base))
-[ "$growth" -lt 8192 ] || check_fail "RSS grew ${growth} KiB after the first 5 s of the storm (bound 8192 KiB): ${samples[*]}"
-# The kernel's own count is small: every socket is reset 100 ms after it
-# entered FIN_WAIT_2. finwatch counts an orphan handed to a timewait socket
-# until a follow-up scan (every --scan-interval, 500 ms by default) sees it gone, so it may
-# run ahead by about one scan interval of connections (bound: 2.5 s).
-rate=$((conns / STORM_S))
-fw_max=$("$FWCHECK" peermax "$TEST_TMP/fw_c.out" "$LAB_P1_V4" "$LAB_HOST_NSINO" count)
-bound=$((ss_max + 5 * rate / 2))
-echo "figure: storm peer FIN_WAIT_2 count: ss at most $ss_max (2 s samples), finwatch at most $fw_max (1 s summaries); ${rate} connections/s"
-[ "$fw_max" -le "$bound" ] ||
-	check_fail "during the storm finwatch counted up to $fw_max FIN_WAIT_2 sockets for the peer, ss at most $ss_max: over 2.5 s of connections ahead (bound $bound; $(grep -o '"scans":[0-9]*' "$TEST_TMP/fw_c.out" | tail -n1) since start, --scan-interval 500ms)"
-wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 0 "$LAB_P1_V4" || fail "storm sockets still in FIN_WAIT_2"
-peer_c() { "$FWCHECK" peer "$TEST_TMP/fw_c.out" "$LAB_P1_V4" "$1" "$LAB_HOST_NSINO"; }
-# Back to 0 within a few scan intervals - or, if records were lost (other
-# tests may load the machine too), to at most that many: a lost exit is
-# only corrected by the next reconciliation (--reconcile, 1 min).
-settled() {
-	local lost
-	lost=$(grep -o '"lost":[0-9]*' "$TEST_TMP/fw_c.out" | tail -n1)
-	[ "$(peer_c count)" -le "${lost#*:}" ]
+scenario_stdout_blocked() {
+	local mark np FW_BLOCKED FIFO_BLOCKED ERR_BLOCKED rc
+	mark=$(checks_mark)
+	# stdout is a pipe nobody reads: once it is full, a blocking write would
+	# stall finwatch for good.
+	np=
+	fw_on_unread_fifo blocked 100ms
+	FW_BLOCKED=$(spawn_pid fw_blocked)
+	FIFO_BLOCKED=$TEST_TMP/blocked.fifo      # made by fw_on_unread_fifo
+	# Fill the pipe: 2000 FIN_WAIT_2 exits are ~700 KB of JSON.
+	spawn burst_blocked "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P1_V4:$RST_PORT" --count 2000
+	spawn_wait burst_blocked 30 || fail "burst (stdout_blocked) failed"
+	wait_for 10 pipe_full "$FIFO_BLOCKED" || fail "the stdout pipe did not fill up ($(pipe_bytes "$FIFO_BLOCKED") bytes)"
+	spawn cli_blocked "$LAB_HOST" "$FWPEER" client --connect "$LAB_P3_V4:$HOLD_PORT" --count 10 --how shutdown \
+		--hold-sec -1 --comm fwstuck
+	wait_ready cli_blocked
+	ERR_BLOCKED=$TEST_TMP/fw_blocked.err
+	wait_for 5 file_has "$ERR_BLOCKED" "^ALERT max_per_peer peer=$LAB_P3_V4 netns=$LAB_HOST_NSINO " ||
+		check_fail "stdout_blocked (stdout pipe full, never read): the max_per_peer alert did not reach stderr within 5 s (finwatch is in $(cat "/proc/$FW_BLOCKED/wchan" 2>/dev/null || echo '?'))"
+	kill -INT "$FW_BLOCKED" 2>/dev/null || true
+	if wait_for 3 not_alive "$FW_BLOCKED"; then
+		rc=0
+		spawn_stop fw_blocked INT || rc=$?
+		[ "$rc" = 0 ] || check_fail "stdout_blocked: exit status $rc after SIGINT"
+		np=$(sed -n 's/.* \([0-9][0-9]*\) not printed.*/\1/p' "$ERR_BLOCKED" | tail -n1)
+		[ "${np:-0}" -gt 0 ] || check_fail "stdout_blocked: the summary on stderr does not count unprinted lines"
+	else
+		check_fail "stdout_blocked (stdout pipe full, never read): finwatch still running 3 s after SIGINT (blocked in $(cat "/proc/$FW_BLOCKED/wchan" 2>/dev/null || echo '?'))"
+		spawn_stop fw_blocked INT || true
+	fi
+	spawn_stop cli_blocked || true
+	spawn_stop hold_blocked || true
+	pass_if_clean "$mark" "stdout_blocked: stdout pipe never read: alert on stderr, exit 0 after SIGINT, ${np:-0} lines not printed"
+}
+
+scenario_storm() {
+	local mark STORM_S FW_STORM rss0 fd0 t0 samples fd_bad ss_max i r f n base max conns growth rate fw_max bound t_end entered drops
+	mark=$(checks_mark)
+	STORM_S=20
+	spawn fw_storm - "$FINWATCH" --no-discovery --json --interval 1s --max-per-peer 0 --max-age 0 --max-total 0 "${LAB_SCOPE[@]}"
+	FW_STORM=$SPAWN_PID
+	wait_for 15 has_start fw_storm || fail "finwatch (storm) did not start"
+	rss0=$(proc_rss_kib "$FW_STORM") fd0=$(proc_fd_min "$FW_STORM")
+	spawn storm "$LAB_HOST" bash "$E2E_DIR/churn_storm.sh" "$FWPEER" "$LAB_P1_V4:$RST_PORT" "$STORM_S"
+	wait_ready storm
+	t0=$(_fw_now_us)
+	samples=()
+	fd_bad='' ss_max=0
+	for ((i = 1; i <= STORM_S / 2 + 1; i++)); do
+		wait_for 3 clock_after $((t0 + i * 2000000)) || true
+		alive "$FW_STORM" || fail "finwatch died during the storm (sample $i)"
+		# Scans hold two fds (netns, iterator) for a moment: the count that
+		# matters is the one between scans, so take the smallest of a few reads.
+		r=$(proc_rss_kib "$FW_STORM") f=$(proc_fd_min "$FW_STORM") n=$(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4")
+		samples+=("$((i * 2))s:${r}KiB/${f}fd/ss=$n")
+		[ "$f" = "$fd0" ] || fd_bad+="$((i * 2))s:$f "
+		[ "$n" -le "$ss_max" ] || ss_max=$n
+		if [ "$i" -eq 3 ]; then base=$r; max=$r; fi      # 6 s into the storm
+		if [ "$i" -gt 3 ] && [ "$r" -gt "$max" ]; then max=$r; fi
+	done
+	spawn_wait storm 10 || fail "the storm failed"
+	conns=$(sed -n 's/^connections //p' "$TEST_TMP/storm.out")
+	echo "figure: storm of $conns connections in ${STORM_S}s; finwatch RSS/fds/ss FIN_WAIT_2: start ${rss0}KiB/${fd0}fd, ${samples[*]}"
+	[ -z "$fd_bad" ] || check_fail "fd count changed during the storm (was $fd0): $fd_bad"
+	growth=$((max - base))
+	[ "$growth" -lt 8192 ] || check_fail "RSS grew ${growth} KiB after the first 5 s of the storm (bound 8192 KiB): ${samples[*]}"
+	# The kernel's own count is small: every socket is reset 100 ms after it
+	# entered FIN_WAIT_2. finwatch counts an orphan handed to a timewait socket
+	# until a follow-up scan (every --scan-interval, 500 ms by default) sees it gone, so it may
+	# run ahead by about one scan interval of connections (bound: 2.5 s).
+	rate=$((conns / STORM_S))
+	fw_max=$("$FWCHECK" peermax "$TEST_TMP/fw_storm.out" "$LAB_P1_V4" "$LAB_HOST_NSINO" count)
+	bound=$((ss_max + 5 * rate / 2))
+	echo "figure: storm peer FIN_WAIT_2 count: ss at most $ss_max (2 s samples), finwatch at most $fw_max (1 s summaries); ${rate} connections/s"
+	[ "$fw_max" -le "$bound" ] ||
+		check_fail "during the storm finwatch counted up to $fw_max FIN_WAIT_2 sockets for the peer, ss at most $ss_max: over 2.5 s of connections ahead (bound $bound; $(grep -o '"scans":[0-9]*' "$TEST_TMP/fw_storm.out" | tail -n1) since start, --scan-interval 500ms)"
+	wait_for 5 ss_expect "$LAB_HOST" fin-wait-2 0 "$LAB_P1_V4" || fail "storm sockets still in FIN_WAIT_2"
+	peer_storm() { "$FWCHECK" peer "$TEST_TMP/fw_storm.out" "$LAB_P1_V4" "$1" "$LAB_HOST_NSINO"; }
+	# Back to 0 within a few scan intervals - or, if records were lost (other
+	# tests may load the machine too), to at most that many: a lost exit is
+	# only corrected by the next reconciliation (--reconcile, 1 min).
+	settled() {
+		local lost
+		lost=$(grep -o '"lost":[0-9]*' "$TEST_TMP/fw_storm.out" | tail -n1)
+		[ "$(peer_storm count)" -le "${lost#*:}" ]
 }
 t_end=$(_fw_now_us)
 if wait_for 6 settled; then
-	echo "figure: after the storm finwatch's count settled ($(peer_c count), ss 0) in $((($(_fw_now_us) - t_end) / 1000)) ms"
+	echo "figure: after the storm finwatch's count settled ($(peer_storm count), ss 0) in $((($(_fw_now_us) - t_end) / 1000)) ms"
 else
-	check_fail "6 s after the storm finwatch still counts $(peer_c count) FIN_WAIT_2 sockets for the peer (ss: 0, $(grep -o '"lost":[0-9]*' "$TEST_TMP/fw_c.out" | tail -n1), --scan-interval 500ms)"
+	check_fail "6 s after the storm finwatch still counts $(peer_storm count) FIN_WAIT_2 sockets for the peer (ss: 0, $(grep -o '"lost":[0-9]*' "$TEST_TMP/fw_storm.out" | tail -n1), --scan-interval 500ms)"
 fi
 rc=0
-spawn_stop fw_c INT || rc=$?
-[ "$rc" = 0 ] || fail "finwatch (c) exited $rc after the storm"
-entered=$(peer_c entered)
+spawn_stop fw_storm INT || rc=$?
+[ "$rc" = 0 ] || fail "finwatch (storm) exited $rc after the storm"
+entered=$(peer_storm entered)
 [ "$entered" -ge $((conns / 2)) ] || check_fail "finwatch saw $entered FIN_WAIT_2 entries for $conns storm connections"
-drops=$("$FWCHECK" final "$TEST_TMP/fw_c.out" capacity_drops)
+drops=$("$FWCHECK" final "$TEST_TMP/fw_storm.out" capacity_drops)
 [ "$drops" = 0 ] || check_fail "capacity_drops=$drops during the storm"
 pass_if_clean "$mark" "storm: $conns connections, $entered FIN_WAIT_2 entries seen, count back to 0; RSS +${growth} KiB after 5 s, fds constant ($fd0)"
+}
 
-checks_finish
+run_scenarios
