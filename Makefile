@@ -49,9 +49,12 @@ LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
 MHD_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) -lpthread
 CAPNG_LIBS = $(shell $(PKG_CONFIG) --libs libcap-ng 2>/dev/null || echo -lcap-ng)
+# finwatch top: ncursesw (UTF-8 sparklines) and its terminfo reader, libtinfo.
+NCURSES_CFLAGS = $(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null)
+NCURSES_LIBS = $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 
 # One binary for every distro (`make static`): libbpf, libelf, zlib,
-# libcap-ng and glibc from Debian's .a files; libmicrohttpd from Debian's
+# libcap-ng, ncursesw/tinfo and glibc from Debian's .a files; libmicrohttpd from Debian's
 # source built without TLS (Debian's .a needs GnuTLS, and GnuTLS needs
 # p11-kit, which has no static archive). DWARF is dropped, symbols kept.
 ifeq ($(STATIC),1)
@@ -59,6 +62,8 @@ MHD_PREFIX := $(OUTPUT)/deps
 MHD_A := $(MHD_PREFIX)/lib/libmicrohttpd.a
 MHD_LIBS = $(MHD_A) -lpthread
 LIBBPF_LIBS = -lbpf -lelf -lz
+# terminfo is read at run time from the usual directories or $$TERMINFO.
+NCURSES_LIBS = -lncursesw -ltinfo
 LDFLAGS += -static -Wl,-S
 endif
 
@@ -76,10 +81,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP 
 	-I$(VMLINUX_DIR) -Ibpf
 
 # Kernel-independent modules: unit tests and fuzzers link these alone.
-# Sources that need libbpf, the kernel or libmicrohttpd; everything else is core.
+# Sources that need libbpf, the kernel, libmicrohttpd or ncurses; everything else is core.
 APP_SRCS := user/finwatch.c user/bpf_loader.c user/scan.c user/netns.c user/metrics_http.c \
 	user/sock_destroy.c user/reaper.c user/doctor.c user/kernel_probe.c user/wrapper.c \
-	$(wildcard user/app_*.c)
+	$(wildcard user/app_*.c) user/top_view.c
 CORE_SRCS := $(filter-out $(APP_SRCS),$(wildcard user/*.c))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
@@ -114,6 +119,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 # The loader includes the skeleton; order-only so -MMD tracks the rest.
 $(APP_OBJS): | $(OUTPUT)/finwatch.skel.h
 $(OUTPUT)/user/bpf_loader.o: $(OUTPUT)/finwatch.skel.h
+$(OUTPUT)/user/top_view.o: ALL_CFLAGS += $(NCURSES_CFLAGS)
 
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(call msg,CC,$@)
@@ -134,7 +140,7 @@ endif
 
 $(OUTPUT)/finwatch: $(APP_OBJS) $(OUTPUT)/libfwcore.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $(APP_OBJS) $(OUTPUT)/libfwcore.a $(LIBBPF_LIBS) $(MHD_LIBS) $(CAPNG_LIBS) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(APP_OBJS) $(OUTPUT)/libfwcore.a $(LIBBPF_LIBS) $(MHD_LIBS) $(CAPNG_LIBS) $(NCURSES_LIBS) -o $@
 
 $(OUTPUT)/fwpeer: tests/tools/fwpeer.c | $(OUTPUT)
 	$(call msg,CC,$@)

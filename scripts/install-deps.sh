@@ -9,12 +9,14 @@
 #   scripts/install-deps.sh --image  plus what make image needs (in --test too)
 set -euo pipefail
 
-build_pkgs=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libcap-ng-dev)
+build_pkgs=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libcap-ng-dev
+	libncurses-dev)
 # Tests: unit framework, the netns lab, JSON checks, fuzzing (clang's
 # libFuzzer runtime), Prometheus (promtool and a real server), rsyslog,
-# validators for deploy/ (systemd-analyze, yamllint, logrotate, man page).
+# validators for deploy/ (systemd-analyze, yamllint, logrotate, man page), tmux
+# (finwatch top is driven in it).
 test_pkgs=(libcmocka-dev iproute2 procps python3 libclang-rt-14-dev curl prometheus rsyslog
-	yamllint systemd logrotate groff-base man-db mandoc)
+	yamllint systemd logrotate groff-base man-db mandoc tmux)
 
 # Benchmarks: perf for the kernel's ground truth, and the tools compared.
 bench_pkgs=(linux-perf libbpf-tools bpftrace iproute2 procps python3)

@@ -30,6 +30,7 @@ struct metrics_server;
 struct hook_runner;
 struct reaper;
 struct workload_map;
+struct top_view;
 
 struct app {
 	const struct fw_config *cfg;
@@ -55,6 +56,7 @@ struct app {
 	int scoped;                   /* the scope filters anything */
 	struct workload_map *wl;      /* cgroup ids -> workloads; NULL without cgroup2 */
 	struct wrapper wrap;          /* -- CMD */
+	struct top_view *top;         /* finwatch top: the screen records would scroll */
 };
 
 /* Set by SIGINT/SIGTERM (finwatch.c): loops and long walks stop. */

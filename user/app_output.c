@@ -342,7 +342,7 @@ void print_summary(struct app *a, int final)
 	__u64 now = mono_ns();
 
 	refresh_stats(a);
-	if (a->cfg->cmd == FW_CMD_WATCH) {
+	if (fw_cmd_watches(a->cfg->cmd)) {
 		if (a->cfg->json) {
 			out_summary_json(&a->jw, a->tracker, now, a->cfg->top, &a->st, final);
 			end_line(a);

@@ -179,7 +179,7 @@ int scope_setup(struct app *a)
 			"and --group-by's workload part groups by cgroup id");
 	a->scoped = a->scope.n_netns || a->scope.cgroup[0];
 	/* Records carry workloads in watch mode (trace prints transitions). */
-	if (cfg->cmd == FW_CMD_WATCH)
+	if (fw_cmd_watches(cfg->cmd))
 		wl_register(a->wl, mono_ns);
 	return 0;
 }

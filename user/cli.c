@@ -513,6 +513,9 @@ void cli_usage(FILE *out)
 {
 	fputs(
 "Usage: finwatch [watch] [OPTIONS]     live FIN_WAIT_2 tracking per peer, alerts\n"
+"       finwatch top [OPTIONS]         the same, as a full-screen view redrawn every\n"
+"                                      second (keys: c/a/r sort, / filter, Enter\n"
+"                                      detail, p pause, q quit)\n"
 "       finwatch trace [OPTIONS]       stream every TCP state transition\n"
 "       finwatch doctor [--json]       one-shot report per network namespace: FIN_WAIT_2\n"
 "                                      counts, kernel limits, and what helps\n"
@@ -547,6 +550,7 @@ void cli_usage(FILE *out)
 "  finwatch                              watch all peers with default limits\n"
 "  finwatch --max-per-peer 50 --peer 203.0.113.0/24 --interval 5s\n"
 "  finwatch --json --duration 30s --exit-on-alert    CI smoke run\n"
+"  finwatch top --max-per-peer 50                   live view on a terminal\n"
 "  finwatch trace --rport 443 -4\n"
 "  finwatch trace --json --duration 10s > transitions.jsonl\n"
 "  finwatch --reap-after 10m --reap-peer 203.0.113.0/24 --reap-dry-run\n"
@@ -554,11 +558,12 @@ void cli_usage(FILE *out)
 		out);
 }
 
-/* "watch", "trace" or "doctor" first, the git way; options may follow. */
+/* "watch", "top", "trace" or "doctor" first, the git way; options may follow. */
 static int parse_command(int *argc, char ***argv, struct fw_config *cfg, char *err, size_t errlen)
 {
 	static const char *const names[] = {
 		[FW_CMD_WATCH] = "watch", [FW_CMD_TRACE] = "trace", [FW_CMD_DOCTOR] = "doctor",
+		[FW_CMD_TOP] = "top",
 	};
 
 	if (*argc < 2 || (*argv)[1][0] == '-')
@@ -570,25 +575,29 @@ static int parse_command(int *argc, char ***argv, struct fw_config *cfg, char *e
 			(*argv)++;
 			return 0;
 		}
-	return fail(err, errlen, "unknown command '%s' (use watch, trace or doctor)", (*argv)[1]);
+	return fail(err, errlen, "unknown command '%s' (use watch, top, trace or doctor)", (*argv)[1]);
 }
 
 /* Options that only make sense together. */
 static int check_combinations(struct fw_config *cfg, char *err, size_t errlen)
 {
+	/* top's screen is stdout: JSON Lines can only go to --output. */
+	if (cfg->cmd == FW_CMD_TOP && cfg->json && !cfg->output)
+		return fail(err, errlen, "--json: top draws on the terminal; use watch --json, or top "
+			    "--output FILE for the records");
 	if (cfg->output)
 		cfg->json = 1;
-	if (cfg->cmd != FW_CMD_WATCH && (cfg->metrics_enabled || cfg->metrics_file || cfg->on_alert ||
+	if (!fw_cmd_watches(cfg->cmd) && (cfg->metrics_enabled || cfg->metrics_file || cfg->on_alert ||
 					 cfg->reap_after_ns || cfg->output || cfg->syslog))
 		return fail(err, errlen, "--metrics, --metrics-file, --on-alert, --output, --syslog and "
-			    "--reap-* apply to watch mode only");
+			    "--reap-* apply to watch mode (and top) only");
 	if (!cfg->reap_after_ns && (cfg->reap_dry_run || cfg->n_reap_peers))
 		return fail(err, errlen, "--reap-dry-run and --reap-peer need --reap-after DURATION");
 	if (cfg->metrics_labels && cfg->group_wl != FW_GROUP_WL_POD && cfg->group_wl != FW_GROUP_WL_CONTAINER)
 		return fail(err, errlen, "--metrics-labels needs --group-by KEY,pod or KEY,container "
 			    "(labels name the group's workload)");
 	if (cfg->cmd == FW_CMD_TRACE && cfg->group_wl)
-		return fail(err, errlen, "--group-by applies to watch mode only");
+		return fail(err, errlen, "--group-by applies to watch and top only");
 	if (cfg->child_argv && cfg->cmd != FW_CMD_WATCH)
 		return fail(err, errlen, "-- CMD runs with watch mode only");
 	if (cfg->child_argv && (cfg->duration_ns || cfg->cgroup_scope || cfg->n_netns_args))

@@ -14,7 +14,13 @@
 
 #define FW_MAX_PEERS 32
 
-enum fw_cmd { FW_CMD_WATCH = 0, FW_CMD_TRACE, FW_CMD_DOCTOR };
+enum fw_cmd { FW_CMD_WATCH = 0, FW_CMD_TRACE, FW_CMD_DOCTOR, FW_CMD_TOP };
+
+/* top is watch with a screen instead of a record stream: same engine. */
+static inline int fw_cmd_watches(enum fw_cmd c)
+{
+	return c == FW_CMD_WATCH || c == FW_CMD_TOP;
+}
 
 struct fw_config {
 	enum fw_cmd cmd;

@@ -21,6 +21,7 @@
 #include "metrics_http.h"
 #include "parse.h"
 #include "reaper.h"
+#include "top_view.h"
 #include "trace_fmt.h"
 #include "warn.h"
 #include "workload_map.h"
@@ -31,6 +32,8 @@
 
 volatile sig_atomic_t app_exiting;
 static volatile sig_atomic_t want_hist, want_reopen;
+/* top: a hangup is the terminal going away, not a log rotation. */
+static volatile sig_atomic_t hup_ends;
 /* finwatch -- CMD: signals are CMD's; finwatch ends when CMD does. */
 static volatile pid_t wrapped_pid;
 
@@ -44,10 +47,21 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	}
 	if (sig == SIGUSR1)
 		want_hist = 1;
-	else if (sig == SIGHUP)
+	else if (sig == SIGHUP && !hup_ends)
 		want_reopen = 1;
 	else
 		app_exiting = 1;
+}
+
+/* top: a sample a second, keys at every turn. 1 when the user quit. */
+static int top_step(struct app *a, __u64 now, __u64 *next_sample)
+{
+	if (now >= *next_sample) {
+		refresh_stats(a);
+		top_view_sample(a->top, a->tracker, &a->st, now);
+		*next_sample = now + NS_PER_SEC;
+	}
+	return top_view_poll(a->top, a->tracker, now);
 }
 
 static int run_loop(struct app *a)
@@ -58,7 +72,8 @@ static int run_loop(struct app *a)
 	__u64 next_tick = now;
 	__u64 next_summary = now + cfg->interval_ns, next_publish = now, next_reap = now;
 	__u64 next_reconcile = cfg->reconcile_ns ? now + cfg->reconcile_ns : UINT64_MAX;
-	int watch = cfg->cmd == FW_CMD_WATCH;
+	__u64 next_sample = now;
+	int watch = fw_cmd_watches(cfg->cmd);
 
 	if (a->scanner_ready)
 		scan_driver_arm(&a->scans, now);
@@ -102,10 +117,14 @@ static int run_loop(struct app *a)
 			if (a->hooks)
 				hook_poll(a->hooks, now, hook_report, a);
 			if (now >= next_summary) {
-				print_summary(a, 0);
+				/* top's screen is its summary. */
+				if (!a->top)
+					print_summary(a, 0);
 				write_metrics_file(a);
 				next_summary = now + cfg->interval_ns;
 			}
+			if (a->top && top_step(a, now, &next_sample))
+				break;
 			if (want_reopen) {
 				want_reopen = 0;
 				reopen_output(a);
@@ -195,9 +214,11 @@ static int run_stream(struct app *a)
 
 	sigemptyset(&sa.sa_mask);
 	/* QUIT and USR2 only pass on to a wrapped CMD. */
+	/* top: every one of them ends it, so the terminal is given back. */
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (cfg->child_argv || (sigs[i] != SIGQUIT && sigs[i] != SIGUSR2))
+		if (cfg->child_argv || a->top || (sigs[i] != SIGQUIT && sigs[i] != SIGUSR2))
 			sigaction(sigs[i], &sa, NULL);
+	hup_ends = a->top != NULL;
 	signal(SIGPIPE, SIG_IGN);
 	a->t0_ns = mono_ns();
 	if (cfg->cmd == FW_CMD_TRACE && !cfg->json) {
@@ -205,10 +226,10 @@ static int run_stream(struct app *a)
 		emit(a);
 	}
 	/* CMD has not run yet: nothing of its to discover. */
-	if (cfg->cmd == FW_CMD_WATCH && a->scanner_ready && !cfg->no_discovery && !cfg->child_argv) {
+	if (fw_cmd_watches(cfg->cmd) && a->scanner_ready && !cfg->no_discovery && !cfg->child_argv) {
 		scan_driver_all(&a->scans);
 		fw2_tick(a->tracker, mono_ns());
-		if (!cfg->json) {
+		if (!cfg->json && !a->top) {
 			refresh_stats(a);
 			out_table_text(a->sink.mem, a->tracker, mono_ns(), cfg->top, &a->st);
 			emit(a);
@@ -216,7 +237,8 @@ static int run_stream(struct app *a)
 	}
 	if (cfg->json) {
 		/* A marker so tests and pipelines know tracking is live. */
-		out_start_json(&a->jw, cfg->cmd == FW_CMD_WATCH ? "watch" : "trace", a->tracker, mono_ns());
+		out_start_json(&a->jw, cfg->cmd == FW_CMD_WATCH ? "watch" : cfg->cmd == FW_CMD_TOP ? "top" : "trace",
+			       a->tracker, mono_ns());
 		end_line(a);
 	}
 	if (cfg->child_argv) {
@@ -229,7 +251,14 @@ static int run_stream(struct app *a)
 		}
 		wrapped_pid = a->wrap.pid;
 	}
-	if (run_loop(a))
+	int loop_err = run_loop(a);
+
+	if (a->top) {
+		/* The terminal first: what follows prints on it. */
+		top_view_end(a->top);
+		fw_warn_setup(cfg->json ? warn_record : NULL, a, cfg->syslog);
+	}
+	if (loop_err)
 		return FW_EXIT_RUNTIME;
 	/* Detach first: the final drain then reads a queue that no longer
 	 * grows, and the counters below match what was read. */
@@ -261,6 +290,32 @@ static int run_stream(struct app *a)
 	return FW_EXIT_OK;
 }
 
+/* fw_warn while top's screen is up: its status line (and --output's record). */
+static void top_warn(void *ctx, const char *msg)
+{
+	struct app *a = ctx;
+
+	top_view_note(a->top, msg);
+	if (a->cfg->json)
+		warn_record(a, msg);
+}
+
+/* The screen comes up once everything is loaded: load errors print as
+ * watch's do. */
+static int top_start(struct app *a)
+{
+	char msg[256];
+
+	a->top = top_view_start(mono_ns(), msg, sizeof(msg));
+	if (!a->top) {
+		fw_warn(LOG_ERR, "%s", msg);
+		return -1;
+	}
+	fw_warn_setup(top_warn, a, a->cfg->syslog);
+	return 0;
+}
+
+/* watch, and top: the same engine, top with a screen for the table. */
 static int cmd_watch(struct app *a, const struct fw_kernel_support *ks)
 {
 	int ret = scope_setup(a);
@@ -269,6 +324,8 @@ static int cmd_watch(struct app *a, const struct fw_kernel_support *ks)
 		return ret;
 	if (kernel_ready(a, ks) || app_load(a, ks, 1) || tracker_setup(a, ks) || actions_setup(a) ||
 	    wrap_spawn(a) || drop_and_serve(a))
+		return FW_EXIT_RUNTIME;
+	if (a->cfg->cmd == FW_CMD_TOP && top_start(a))
 		return FW_EXIT_RUNTIME;
 	return run_stream(a);
 }
@@ -311,6 +368,7 @@ static int (*const commands[])(struct app *a, const struct fw_kernel_support *ks
 	[FW_CMD_WATCH] = cmd_watch,
 	[FW_CMD_TRACE] = cmd_trace,
 	[FW_CMD_DOCTOR] = cmd_doctor,
+	[FW_CMD_TOP] = cmd_watch,
 };
 
 /* Output, sink and syslog: what every command writes through. */
@@ -323,6 +381,14 @@ static int app_open(struct app *a)
 		a->out = open_output(cfg->output);
 		if (!a->out) {
 			fw_warn(LOG_ERR, "cannot open --output %s: %s", cfg->output, strerror(errno));
+			return -1;
+		}
+	} else if (cfg->cmd == FW_CMD_TOP) {
+		/* top shows alerts on its screen; records would scroll it
+		 * (--output keeps them). */
+		a->out = fopen("/dev/null", "we");
+		if (!a->out) {
+			fw_warn(LOG_ERR, "cannot open /dev/null: %s", strerror(errno));
 			return -1;
 		}
 	}
@@ -342,6 +408,7 @@ static void app_close(struct app *a)
 {
 	const struct fw_config *cfg = a->cfg;
 
+	top_view_free(a->top);  /* the terminal first, on every path */
 	if (a->hooks) {
 		/* Alerts resolved at exit still reach the hook, briefly. */
 		hook_free(a->hooks, cfg->hook_timeout_ns < 2 * NS_PER_SEC ? cfg->hook_timeout_ns : 2 * NS_PER_SEC);
@@ -385,6 +452,10 @@ int main(int argc, char **argv)
 	}
 	if (err) {
 		fprintf(stderr, "finwatch: %s (see finwatch --help)\n", msg);
+		return FW_EXIT_USAGE;
+	}
+	if (cfg.cmd == FW_CMD_TOP && top_view_check(msg, sizeof(msg))) {
+		fprintf(stderr, "finwatch: %s\n", msg);
 		return FW_EXIT_USAGE;
 	}
 	if (app_open(&a)) {
