@@ -50,7 +50,7 @@ pass "Prometheus scraped the lab: $HELD held to $LAB_P1_V4, >= $NORMAL exits, ma
 NONZERO=("FIN_WAIT_2 now" "Oldest FIN_WAIT_2 socket" "Alerts firing" "FIN_WAIT_2 per peer (top \$topk)"
 	"Held vs orphaned" "Oldest socket age per peer (top \$topk)" "FIN_WAIT_2 exits by outcome"
 	"FIN_WAIT_2 lifetime" "Events lost and skipped" "finwatch CPU" "finwatch memory")
-CHECK=(python3 "$FW_ROOT/tests/e2e/dashboard_check.py" "$DASH" "$PROM" "$TEST_TMP/scrape.prom")
+CHECK=(python3 "$E2E_DIR/dashboard_check.py" "$DASH" "$PROM" "$TEST_TMP/scrape.prom")
 "${CHECK[@]}" instance="$INSTANCE" netns="$LAB_HOST_NSINO" peer="$LAB_P1_V4" --nonzero "${NONZERO[@]}" \
 	>"$TEST_TMP/check-lab.out" 2>&1 || { cat "$TEST_TMP/check-lab.out" >&2; fail "dashboard queries (the lab's instance, netns, peer)"; }
 pass "every panel query parses and returns data for instance $INSTANCE, netns $LAB_HOST_NSINO, peer $LAB_P1_V4 ($(tail -n1 "$TEST_TMP/check-lab.out")); the lab's panels non-zero; variables list the lab's values"
@@ -69,7 +69,7 @@ d["panels"][2]["targets"][0]["expr"] = "finwatch_alerts_firing{rule=\"no_such_ru
 json.dump(d, open(sys.argv[2], "w"))
 ' "$DASH" "$TEST_TMP/broken.json"
 rc=0
-python3 "$FW_ROOT/tests/e2e/dashboard_check.py" "$TEST_TMP/broken.json" "$PROM" "$TEST_TMP/scrape.prom" \
+python3 "$E2E_DIR/dashboard_check.py" "$TEST_TMP/broken.json" "$PROM" "$TEST_TMP/scrape.prom" \
 	>/dev/null 2>"$TEST_TMP/broken.err" || rc=$?
 [ "$rc" = 1 ] || fail "dashboard_check.py accepts a broken dashboard (exit $rc)"
 for want in "parse error" "finwatch_fin_wait2_oldest_age is not exported" "no data"; do

@@ -174,7 +174,7 @@ exits_p2() { [ "$("$FWCHECK" count "$OUT" fw2_exit peer="$LAB_P2_V4" netns="$LAB
 wait_for 5 exits_p2 || fail "fw2_exit records stopped: $("$FWCHECK" count "$OUT" fw2_exit peer="$LAB_P2_V4" netns="$LAB_HOST_NSINO") of 20"
 wait_for 5 grep -q "hook pid $HANG_PID ran longer than 1000 ms" "$TEST_TMP/fwh.err" ||
 	fail "no 'ran longer than 1000 ms' report for hook pid $HANG_PID on stderr: $(cat "$TEST_TMP/fwh.err")"
-wait_for 3 dead "$HANG_PID" || fail "hook pid $HANG_PID still running after the timeout"
+wait_for 3 not_alive "$HANG_PID" || fail "hook pid $HANG_PID still running after the timeout"
 # Summaries printed after the alert and less than --hook-timeout later were
 # printed while the hook ran: the main loop did not wait for it.
 alert_ts=$("$FWCHECK" last "$OUT" alert ts_ns rule=max_per_peer state=firing peer="$LAB_P1_V4" netns="$LAB_HOST_NSINO")
@@ -206,6 +206,6 @@ spawn_stop fwh INT || fail "finwatch did not exit 0 on SIGINT"
 	fail "finwatch --json stdout is not JSON Lines after the hook ran ($(cat "$TEST_TMP/valid.err")): the hook's stdout is finwatch's stdout"
 pass "the hook's output stays out of finwatch's JSON Lines"
 # Last: what the hook started dies with it (a hook is a process group).
-wait_for 3 dead "$CHILD_PID" ||
+wait_for 3 not_alive "$CHILD_PID" ||
 	fail "the hook's child (sleep 1000, pid $CHILD_PID) survived the hook's timeout kill and finwatch's exit: only the hook's own pid is killed, not its process group"
 pass "the hook's child process was killed with it"

@@ -19,7 +19,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 skip_unless_root podman tar python3 make
 NEEDS=$FW_ROOT/deploy/runtime-needs
-RUN=(python3 "$FW_ROOT/tests/e2e/image_run.py")
+RUN=(python3 "$E2E_DIR/image_run.py")
 HTTP=(python3 "$E2E_DIR/http_client.py")
 PODMAN=(podman --storage-driver vfs --root "$TEST_TMP/storage" --runroot "$TEST_TMP/runroot")
 IMAGE=localhost/finwatch-e2e
@@ -71,10 +71,10 @@ pass "without runtime-needs' capabilities finwatch refuses to start (exit 1)"
 
 # ---- the seed case, finwatch from the image ----
 WRAP=$TEST_TMP/finwatch-image
-printf '#!/bin/sh\nexec python3 %q %q /finwatch "$@"\n' "$FW_ROOT/tests/e2e/image_run.py" "$ROOTFS" >"$WRAP"
+printf '#!/bin/sh\nexec python3 %q %q /finwatch "$@"\n' "$E2E_DIR/image_run.py" "$ROOTFS" >"$WRAP"
 chmod +x "$WRAP"
 rc=0
-FINWATCH=$WRAP TEST_NAME=image-test_watch_seed bash "$FW_ROOT/tests/e2e/test_watch_seed.sh" >"$TEST_TMP/seed.log" 2>&1 || rc=$?
+FINWATCH=$WRAP TEST_NAME=image-test_watch_seed bash "$E2E_DIR/test_watch_seed.sh" >"$TEST_TMP/seed.log" 2>&1 || rc=$?
 [ "$rc" = 0 ] || { tail -n 30 "$TEST_TMP/seed.log" >&2; fail "test_watch_seed.sh with the image: exit $rc"; }
 pass "seed case from the image (hostPID view, runtime-needs mounts and caps): $(sed -n 's/^PASS: [^:]*: stuck peer: //p' "$TEST_TMP/seed.log")"
 
