@@ -131,14 +131,17 @@ def summaries(path):
 
 
 def final_summary(path):
+    """The last summary with "final":true; None (and why, on stderr) if none."""
     s = [r for r in summaries(path) if r.get("final") is True]
-    return s[-1] if s else None
+    if not s:
+        sys.stderr.write("%s: no final summary\n" % path)
+        return None
+    return s[-1]
 
 
 def cmd_final(path, field):
     s = final_summary(path)
     if s is None:
-        sys.stderr.write("%s: no final summary\n" % path)
         return 1
     print(json.dumps(s.get(field)))
     return 0
@@ -170,7 +173,6 @@ def cmd_peermax(path, peer, netns, field):
 def cmd_accounting(path):
     s = final_summary(path)
     if s is None:
-        sys.stderr.write("%s: no final summary\n" % path)
         return 1
     t, e, r, l = s["transitions"], s["events"], s["received"], s["lost"]
     print("transitions=%d events=%d received=%d lost=%d" % (t, e, r, l))
@@ -308,14 +310,7 @@ def cmd_count(path, rtype, *conds):
     return 0
 
 
-def cmd_last(path, rtype, field, *conds):
-    hits = records(path, rtype, conds)
-    if not hits:
-        return 1
-    print(json.dumps(hits[-1].get(field)))
-    return 0
-
-
+# (`last` is `get` with a PATH of one field: record fields have no dots)
 def cmd_get(path, rtype, dotted, *conds):
     hits = records(path, rtype, conds)
     if not hits:
@@ -355,7 +350,7 @@ def cmd_monotonic_now():
 COMMANDS = {
     "seq": cmd_seq,
     "count": cmd_count,
-    "last": cmd_last,
+    "last": cmd_get,
     "get": cmd_get,
     "peer": cmd_peer,
     "valid": cmd_valid,

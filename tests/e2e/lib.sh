@@ -414,6 +414,14 @@ bpf_none_left() {
 	[ -z "$BPF_LEFT" ]
 }
 
+# run_churn NAME DEST COUNT: COUNT connections from the lab's host to DEST
+# one after another (fwpeer churn, spawned as NAME); fails the test unless
+# they are done within 30 s.
+run_churn() {
+	spawn "$1" "$LAB_HOST" "$FWPEER" churn --connect "$2" --count "$3"
+	spawn_wait "$1" 30 || fail "$1: $3 connections to $2 failed"
+}
+
 # ---- ports ----
 
 # pick_port [TAKEN...]: a TCP port in 19000-19999 nothing listens on (in this namespace), not in "$@".

@@ -32,17 +32,23 @@ spawn_server srv_rst "$LAB_P1" "$LAB_P1_V4:$RST_PORT" rst --close-after 100
 spawn_server srv_hold2 "$LAB_P2" "$LAB_P2_V4:$HOLD_PORT" hold
 spawn_server srv_hold3 "$LAB_P3" "$LAB_P3_V4:$HOLD_PORT" hold
 
-scenario_ring_loss() {
-	local mark FIFO_RING rc OUT_RING lost acct ERR_RING lines
-	mark=$(checks_mark)
-	FIFO_RING=$TEST_TMP/ring.fifo
-	mkfifo "$FIFO_RING"
+# slow_trace NAME: `finwatch trace --json` with a 4 KiB ring buffer (fw_NAME)
+# whose stdout, the FIFO $TEST_TMP/NAME.fifo, is read by slow_reader.py
+# (rd_NAME, copying to $TEST_TMP/rd_NAME.out); returns once it started.
+slow_trace() {
+	local name=$1 fifo=$TEST_TMP/$1.fifo
+	mkfifo "$fifo"
 	# shellcheck disable=SC2016
-	spawn rd_ring - bash -c 'exec python3 "$1" 5 <"$2"' rd "$E2E_DIR/slow_reader.py" "$FIFO_RING"
-	spawn_to fw_ring "$FIFO_RING" "$FINWATCH" trace --json --ringbuf-size 4096 "${LAB_SCOPE[@]}"
-	wait_for 15 has_start rd_ring || fail "trace with a 4 KiB ring buffer did not start"
-	spawn burst "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P1_V4:$RST_PORT" --count 3000
-	spawn_wait burst 30 || fail "the burst of 3000 connections failed"
+	spawn "rd_$name" - bash -c 'exec python3 "$1" 5 <"$2"' rd "$E2E_DIR/slow_reader.py" "$fifo"
+	spawn_to "fw_$name" "$fifo" "$FINWATCH" trace --json --ringbuf-size 4096 "${LAB_SCOPE[@]}"
+	wait_for 15 has_start "rd_$name" || fail "trace ($name) with a 4 KiB ring buffer did not start"
+}
+
+scenario_ring_loss() {
+	local mark rc OUT_RING lost acct ERR_RING lines
+	mark=$(checks_mark)
+	slow_trace ring
+	run_churn burst "$LAB_P1_V4:$RST_PORT" 3000
 	# The burst is over once the peer has reset every connection.
 	wait_for 10 ss_expect "$LAB_HOST" fin-wait-2 0 "$LAB_P1_V4" || fail "burst sockets still in FIN_WAIT_2"
 	wait_for 10 ss_expect "$LAB_P1" close-wait 0 || fail "peer sockets still in CLOSE_WAIT"
@@ -65,15 +71,10 @@ scenario_ring_loss() {
 # SIGINT while records keep coming faster than stdout takes them: finwatch
 # must still stop within seconds (not when the traffic ends).
 scenario_sigint_storm() {
-	local mark FIFO_SIGINT FW_SIGINT t_int rc
+	local mark FW_SIGINT t_int rc
 	mark=$(checks_mark)
-	FIFO_SIGINT=$TEST_TMP/sigint.fifo
-	mkfifo "$FIFO_SIGINT"
-	# shellcheck disable=SC2016
-	spawn rd_sigint - bash -c 'exec python3 "$1" 5 <"$2"' rd "$E2E_DIR/slow_reader.py" "$FIFO_SIGINT"
-	spawn_to fw_sigint "$FIFO_SIGINT" "$FINWATCH" trace --json --ringbuf-size 4096 "${LAB_SCOPE[@]}"
-	FW_SIGINT=$SPAWN_PID
-	wait_for 15 has_start rd_sigint || fail "trace (sigint_storm) did not start"
+	slow_trace sigint
+	FW_SIGINT=$(spawn_pid fw_sigint)
 	spawn storm_sigint "$LAB_HOST" bash "$E2E_DIR/churn_storm.sh" "$FWPEER" "$LAB_P1_V4:$RST_PORT" 15
 	wait_ready storm_sigint
 	flowing() { [ "$(stat -c %s "$TEST_TMP/rd_sigint.out")" -ge 200000 ]; }
@@ -118,6 +119,22 @@ signal.pause()' "$fifo"
 	wait_for 15 has_written "$(spawn_pid "fw_$part")" || fail "finwatch ($part) wrote nothing"
 }
 
+# stuck_client NAME PEER_V4: 10 held sockets to a stuck peer (HOLD_PORT),
+# past the --max-per-peer 5 of fw_on_unread_fifo.
+stuck_client() {
+	spawn "$1" "$LAB_HOST" "$FWPEER" client --connect "$2:$HOLD_PORT" --count 10 --how shutdown \
+		--hold-sec -1 --comm fwstuck
+	wait_ready "$1"
+}
+
+# alert_on_stderr FILE PEER_V4: FILE (finwatch's stderr) has the
+# max_per_peer alert for the peer in the lab's namespace.
+alert_on_stderr() { file_has "$1" "^ALERT max_per_peer peer=$2 netns=$LAB_HOST_NSINO "; }
+
+# not_printed FILE: the count of lines finwatch could not print, from its
+# closing summary on stderr (FILE); empty if none.
+not_printed() { sed -n 's/.* \([0-9][0-9]*\) not printed.*/\1/p' "$1" | tail -n1; }
+
 scenario_stdout_epipe() {
 	local mark FW_EPIPE ERR_EPIPE rc np
 	mark=$(checks_mark)
@@ -125,11 +142,9 @@ scenario_stdout_epipe() {
 	fw_on_unread_fifo epipe 200ms
 	FW_EPIPE=$(spawn_pid fw_epipe)
 	spawn_stop hold_epipe TERM || true     # the only reader is gone
-	spawn cli_epipe "$LAB_HOST" "$FWPEER" client --connect "$LAB_P2_V4:$HOLD_PORT" --count 10 --how shutdown \
-		--hold-sec -1 --comm fwstuck
-	wait_ready cli_epipe
+	stuck_client cli_epipe "$LAB_P2_V4"
 	ERR_EPIPE=$TEST_TMP/fw_epipe.err
-	wait_for 10 file_has "$ERR_EPIPE" "^ALERT max_per_peer peer=$LAB_P2_V4 netns=$LAB_HOST_NSINO " ||
+	wait_for 10 alert_on_stderr "$ERR_EPIPE" "$LAB_P2_V4" ||
 		check_fail "stdout_epipe: the max_per_peer alert did not reach stderr"
 	alive "$FW_EPIPE" || check_fail "stdout_epipe: finwatch died"
 	kill -INT "$FW_EPIPE" 2>/dev/null || true
@@ -137,7 +152,7 @@ scenario_stdout_epipe() {
 	rc=0
 	spawn_stop fw_epipe INT || rc=$?
 	[ "$rc" = 0 ] || check_fail "stdout_epipe: exit status $rc after SIGINT"
-	np=$(sed -n 's/.* \([0-9][0-9]*\) not printed.*/\1/p' "$ERR_EPIPE" | tail -n1)
+	np=$(not_printed "$ERR_EPIPE")
 	[ "${np:-0}" -gt 0 ] || check_fail "stdout_epipe: the summary on stderr does not count unprinted lines: $(tail -n 2 "$ERR_EPIPE")"
 	spawn_stop cli_epipe || true
 	pass_if_clean "$mark" "stdout_epipe: stdout reader gone (EPIPE): alert on stderr, exit 0 after SIGINT, ${np:-0} lines not printed"
@@ -153,21 +168,18 @@ scenario_stdout_blocked() {
 	FW_BLOCKED=$(spawn_pid fw_blocked)
 	FIFO_BLOCKED=$TEST_TMP/blocked.fifo      # made by fw_on_unread_fifo
 	# Fill the pipe: 2000 FIN_WAIT_2 exits are ~700 KB of JSON.
-	spawn burst_blocked "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P1_V4:$RST_PORT" --count 2000
-	spawn_wait burst_blocked 30 || fail "burst (stdout_blocked) failed"
+	run_churn burst_blocked "$LAB_P1_V4:$RST_PORT" 2000
 	wait_for 10 pipe_full "$FIFO_BLOCKED" || fail "the stdout pipe did not fill up ($(pipe_bytes "$FIFO_BLOCKED") bytes)"
-	spawn cli_blocked "$LAB_HOST" "$FWPEER" client --connect "$LAB_P3_V4:$HOLD_PORT" --count 10 --how shutdown \
-		--hold-sec -1 --comm fwstuck
-	wait_ready cli_blocked
+	stuck_client cli_blocked "$LAB_P3_V4"
 	ERR_BLOCKED=$TEST_TMP/fw_blocked.err
-	wait_for 5 file_has "$ERR_BLOCKED" "^ALERT max_per_peer peer=$LAB_P3_V4 netns=$LAB_HOST_NSINO " ||
+	wait_for 5 alert_on_stderr "$ERR_BLOCKED" "$LAB_P3_V4" ||
 		check_fail "stdout_blocked (stdout pipe full, never read): the max_per_peer alert did not reach stderr within 5 s (finwatch is in $(cat "/proc/$FW_BLOCKED/wchan" 2>/dev/null || echo '?'))"
 	kill -INT "$FW_BLOCKED" 2>/dev/null || true
 	if wait_for 3 not_alive "$FW_BLOCKED"; then
 		rc=0
 		spawn_stop fw_blocked INT || rc=$?
 		[ "$rc" = 0 ] || check_fail "stdout_blocked: exit status $rc after SIGINT"
-		np=$(sed -n 's/.* \([0-9][0-9]*\) not printed.*/\1/p' "$ERR_BLOCKED" | tail -n1)
+		np=$(not_printed "$ERR_BLOCKED")
 		[ "${np:-0}" -gt 0 ] || check_fail "stdout_blocked: the summary on stderr does not count unprinted lines"
 	else
 		check_fail "stdout_blocked (stdout pipe full, never read): finwatch still running 3 s after SIGINT (blocked in $(cat "/proc/$FW_BLOCKED/wchan" 2>/dev/null || echo '?'))"

@@ -110,10 +110,8 @@ EOF
 	wait_ready held
 	spawn orph "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5501" --count 5 --how close
 	wait_ready orph
-	spawn churn "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P2_V4:5502" --count 500
-	spawn_wait churn 30 || fail "churn failed"
-	spawn churn6 "$LAB_HOST" "$FWPEER" churn --connect "[$LAB_P3_V6]:5503" --count 200
-	spawn_wait churn6 30 || fail "churn6 failed"
+	run_churn churn "$LAB_P2_V4:5502" 500
+	run_churn churn6 "[$LAB_P3_V6]:5503" 200
 	alerts() { "$FWCHECK" count "$TEST_TMP/sw.out" alert rule=max_per_peer peer="$LAB_P1_V4" netns="$LAB_HOST_NSINO" "$@"; }
 	has_alert() { [ "$(alerts "$@")" -ge 1 ]; }
 	wait_for 10 has_alert state=firing || check_fail "ASan watch: no max_per_peer alert"
@@ -131,10 +129,8 @@ EOF
 
 	spawn st - env "${SAN_ENV[@]}" "$SFW" trace --json "${LAB_SCOPE[@]}"
 	wait_for 20 has_start st || fail "ASan finwatch (trace) did not start: $(head -n 5 "$TEST_TMP/st.err")"
-	spawn churn2 "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P2_V4:5502" --count 300
-	spawn_wait churn2 30 || fail "churn2 failed"
-	spawn churn3 "$LAB_HOST" "$FWPEER" churn --connect "[$LAB_P3_V6]:5503" --count 100
-	spawn_wait churn3 30 || fail "churn3 failed"
+	run_churn churn2 "$LAB_P2_V4:5502" 300
+	run_churn churn3 "[$LAB_P3_V6]:5503" 100
 	seen() { [ "$("$FWCHECK" count "$TEST_TMP/st.out" transition netns="$LAB_HOST_NSINO")" -ge 400 ]; }
 	wait_for 10 seen || check_fail "ASan trace saw $("$FWCHECK" count "$TEST_TMP/st.out" transition netns="$LAB_HOST_NSINO") lab transitions"
 	rc=0
@@ -175,8 +171,7 @@ scenario_valgrind() {
 		fi
 		fail "finwatch under valgrind did not start within 40 s"
 	fi
-	spawn vchurn "$LAB_HOST" "$FWPEER" churn --connect "$LAB_P2_V4:5502" --count 300
-	spawn_wait vchurn 30 || fail "churn (valgrind) failed"
+	run_churn vchurn "$LAB_P2_V4:5502" 300
 	spawn vheld "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5504" --count 5 --how shutdown --hold-sec -1
 	wait_ready vheld
 	rc=0
