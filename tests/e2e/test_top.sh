@@ -178,7 +178,8 @@ shell_pid=$("${T[@]}" display-message -p -t top '#{pane_pid}')
 fw_pid=$(pgrep -P "$shell_pid" | head -n1)
 [ -n "$fw_pid" ] || fail "no process under the tmux shell"
 # ip netns exec execs finwatch: the shell's child is finwatch itself.
-[ "$(cat "/proc/$fw_pid/comm")" = finwatch ] || fail "the shell's child is $(cat "/proc/$fw_pid/comm")"
+[ "$(readlink "/proc/$fw_pid/exe")" = "$(readlink -f "$FINWATCH")" ] ||
+	fail "the shell's child is $(readlink "/proc/$fw_pid/exe"), not $FINWATCH"
 kill -TERM "$fw_pid"
 wait_for 10 screen_has '^top-exit=0' || fail "SIGTERM: $(screen | tail -n 5)"
 alt_off || fail "still on the alternate screen after SIGTERM"
