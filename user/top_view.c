@@ -256,9 +256,11 @@ void top_view_sample(struct top_view *v, const struct fw2_tracker *t, const stru
 		return;
 	if (top_model_update(v->m, t, st, now))
 		note_set(v, "out of memory: some peers are missing from the view");
-	sel_find(v);
+	/* The detail stays on its peer even when it leaves the table. */
 	if (v->detail)
 		detail_refresh(v, t, now);
+	else
+		sel_find(v);
 	v->dirty = 1;
 }
 
@@ -685,6 +687,7 @@ static void detail_key(struct top_view *v, int ch)
 	switch (ch) {
 	case KEY_ESC: case KEY_BACKSPACE: case 127: case 8: case KEY_LEFT: case 'h':
 		v->detail = 0;
+		sel_find(v);
 		break;
 	case KEY_UP: case 'k': if (v->detail_first > 0) v->detail_first--; break;
 	case KEY_DOWN: case 'j': v->detail_first++; break;
