@@ -24,6 +24,7 @@
 #define PAIR_OK 3
 #define KEY_ESC 27
 #define HEADER_LINES 4          /* two header lines, a status line, titles */
+#define KEPT_WARNINGS 8         /* printed again once the terminal is back */
 
 enum col { C_MARK, C_PEER, C_NETNS, C_COUNT, C_HELD, C_ORPH, C_OLDEST, C_TREND, C_IN, C_OUT,
 	   C_EXPIRY, C_PROC, C_WL, C_N };
@@ -69,6 +70,9 @@ struct top_view {
 	int detail_first;
 	struct top_detail *d;
 	char note[160];
+	/* Warnings while stderr was hidden: the first few, and how many. */
+	char warned[KEPT_WARNINGS][160];
+	int n_warned;
 	int width[C_N];         /* 0: not shown at this width */
 };
 
@@ -108,8 +112,12 @@ static void note_set(struct top_view *v, const char *msg)
 
 void top_view_note(struct top_view *v, const char *msg)
 {
-	if (v && v->active)
-		note_set(v, msg);
+	if (!v || !v->active)
+		return;
+	note_set(v, msg);
+	if (v->n_warned < KEPT_WARNINGS)
+		snprintf(v->warned[v->n_warned], sizeof(v->warned[0]), "%s", msg);
+	v->n_warned++;
 }
 
 static void stderr_restore(struct top_view *v)
@@ -191,6 +199,12 @@ void top_view_end(struct top_view *v)
 	endwin();
 	fflush(stdout);
 	stderr_restore(v);
+	/* What the status line said is not lost with the screen (an error
+	 * that ended the run, above all). */
+	for (int i = 0; i < v->n_warned && i < KEPT_WARNINGS; i++)
+		fprintf(stderr, "finwatch: %s\n", v->warned[i]);
+	if (v->n_warned > KEPT_WARNINGS)
+		fprintf(stderr, "finwatch: ... and %d more warning(s) while top ran\n", v->n_warned - KEPT_WARNINGS);
 }
 
 void top_view_free(struct top_view *v)

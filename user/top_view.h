@@ -30,7 +30,8 @@ void top_view_sample(struct top_view *v, const struct fw2_tracker *t, const stru
  * the user quit. */
 int top_view_poll(struct top_view *v, const struct fw2_tracker *t, __u64 now_ns);
 
-/* A warning for the status line (fw_warn's stderr is hidden meanwhile). */
+/* A warning for the status line (fw_warn's stderr is hidden meanwhile); the
+ * first few are printed again on stderr by top_view_end. */
 void top_view_note(struct top_view *v, const char *msg);
 
 /* Gives the terminal back as it was (idempotent; safe with NULL). */

@@ -4,7 +4,8 @@
 # at their namespace's tcp_fin_timeout (30 s here, not the default 60) after
 # they entered FIN_WAIT_2, the alert marker, sorting and filtering keys, the
 # detail of a peer, a resize, and the terminal given back on q and on
-# SIGTERM; without a terminal top refuses (exit 2).
+# SIGTERM, with the warnings the screen showed (a failing --on-alert hook)
+# printed again; without a terminal top refuses (exit 2).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 skip_unless_root
@@ -47,7 +48,7 @@ field_is() { [ "$(field_of "$1" "$2")" = "$3" ]; }
 mark_is() { [ "$(row_of "$1" | cut -c1)" = "$2" ]; }
 shown() { [ -n "$(row_of "$1")" ]; }
 
-START_TOP="ip netns exec $LAB_HOST $FINWATCH top ${LAB_SCOPE[*]} --max-per-peer $LIMIT --max-age 0 --max-total 0 --scan-interval 250ms"
+START_TOP="ip netns exec $LAB_HOST $FINWATCH top ${LAB_SCOPE[*]} --max-per-peer $LIMIT --max-age 0 --max-total 0 --scan-interval 250ms --on-alert /bin/false"
 keys "stty -g > $TEST_TMP/stty.before" Enter
 wait_for 5 test -s "$TEST_TMP/stty.before" || fail "the tmux shell does not run commands"
 keys "$START_TOP; echo top-exit=\$?" Enter
@@ -95,6 +96,9 @@ wait_for 5 mark_is "$LAB_P1_V4" '!' || fail "no alert marker: $(row_of "$LAB_P1_
 [ "$(row_of "$LAB_P3_V4" | cut -c1)" = ' ' ] || fail "peer 3 marked: $(row_of "$LAB_P3_V4")"
 screen_has 'alerts firing 1' || fail "header does not count the alert: $(screen | head -n 3)"
 pass "alert marker on the stuck peer only, 'alerts firing 1' in the header"
+HOOK_WARNING='--on-alert: hook pid [0-9]+ exited with status 1'
+wait_for 5 screen_has "^$HOOK_WARNING" || fail "the hook's failure is not on the status line: $(screen | head -n 4)"
+pass "a warning shows on the status line, not over the screen"
 
 # Sorting: by age the older orphans' peer comes first; by rate; back to count.
 keys a
@@ -166,6 +170,7 @@ keys q
 wait_for 10 screen_has '^top-exit=0' || fail "q: $(screen | tail -n 5)"
 alt_off || fail "still on the alternate screen after q"
 screen_has '^finwatch top ' && fail "top's screen is still shown after q"
+screen_has "^finwatch: $HOOK_WARNING" || fail "the warning is not printed again after q: $(screen)"
 keys "stty -g > $TEST_TMP/stty.after" Enter
 wait_for 5 test -s "$TEST_TMP/stty.after" || fail "the shell does not take commands after q"
 cmp -s "$TEST_TMP/stty.before" "$TEST_TMP/stty.after" || fail "terminal modes changed after q"
