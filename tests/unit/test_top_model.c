@@ -7,13 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 #include "cli.h"
 #include "fw2_tracker.h"
 #include "golden.h"
 #include "top_model.h"
+#include "workload_map.h"
 
 #define S NS_PER_SEC
 #define HZ 250
@@ -363,6 +367,91 @@ static void test_group_rows(void **state)
 	fw2_tracker_free(t);
 }
 
+/* Workloads: the main holder's (its socket's cgroup), or the group's with
+ * --group-by KEY,pod; over a fake cgroup tree and pods directory. */
+#define UID "6b1f0e2a-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
+#define CTR_ID "3f2a9c1b7d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5061728394a5b6c7d8e"
+#define POD "/kubepods.slice/kubepods-pod6b1f0e2a_3c4d_4e5f_8a9b_0c1d2e3f4a5b.slice"
+#define CTR POD "/cri-containerd-" CTR_ID ".scope"
+
+static __u64 clock_at_1s(void)
+{
+	return S;
+}
+
+static __u64 dir_ino(const char *base, const char *rel)
+{
+	char p[900];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s%s", base, rel);
+	assert_int_equal(stat(p, &st), 0);
+	return st.st_ino;
+}
+
+static void test_workload_labels(void **state)
+{
+	char tree[] = "/tmp/fwtop.XXXXXX", cg[256], pods[256], cmd[300];
+	const char *dirs[] = { "/cg", "/cg/kubepods.slice", "/cg" POD, "/cg" CTR, "/pods",
+			       "/pods/shop_frontend-7f9c_" UID };
+
+	assert_non_null(mkdtemp(tree));
+	for (unsigned i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "%s%s", tree, dirs[i]);
+		assert_int_equal(mkdir(cmd, 0755), 0);
+	}
+	snprintf(cg, sizeof(cg), "%s/cg", tree);
+	snprintf(pods, sizeof(pods), "%s/pods", tree);
+	struct workload_map *wm = workload_map_new(cg, "/", pods);
+	struct fw_config cfg = defaults();
+	struct fw2_tracker *t = mk(&cfg);
+	struct top_model *m = top_model_new("h", "k", 0);
+	struct fw_event e = golden_ev(1, 7, FW_TCP_FIN_WAIT1, FW_TCP_FIN_WAIT2, S, FW_EVF_CLOSER, 0);
+
+	assert_non_null(wm);
+	wl_register(wm, clock_at_1s);
+	e.cgroup_id = dir_ino(cg, CTR);
+	fw2_on_event(t, &e);
+	top_model_update(m, t, NULL, 2 * S);
+	assert_string_equal(row_of(m, "192.0.2.7")->workload, "shop/frontend-7f9c");
+	/* The filter finds it by its workload. */
+	top_model_set_filter(m, "shop/");
+	assert_non_null(row_of(m, "192.0.2.7"));
+
+	struct top_detail *d = calloc(1, sizeof(*d));
+
+	top_model_detail(m, t, "192.0.2.7", NETNS, 0, 2 * S, d);
+	assert_string_equal(d->socks[0].workload, "shop/frontend-7f9c");
+	free(d);
+	top_model_free(m);
+	fw2_tracker_free(t);
+
+	/* Grouped by pod: the group's label, with no holder known. */
+	cfg.group_wl = FW_GROUP_WL_POD;
+	workload_map_set_group(wm, FW_GROUP_WL_POD);
+	struct fw2_policy pol = cli_tracker_policy(&cfg);
+
+	pol.wl_key = workload_map_key;
+	pol.wl_ctx = wm;
+	t = fw2_tracker_new(&pol, &(struct fw2_callbacks){ 0 }, 0);
+	m = top_model_new("h", "k", 0);
+	e.flags = 0;
+	fw2_on_event(t, &e);
+	top_model_update(m, t, NULL, 2 * S);
+	const struct top_row *const *rows;
+
+	assert_int_equal(top_model_rows(m, &rows), 1);
+	assert_int_equal(rows[0]->wl_key, dir_ino(cg, POD));
+	assert_string_equal(rows[0]->workload, "shop/frontend-7f9c");
+	assert_int_equal(rows[0]->pid, 0);
+	top_model_free(m);
+	fw2_tracker_free(t);
+	wl_register(NULL, NULL);
+	workload_map_free(wm);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tree);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_sparkline_and_history),
 		cmocka_unit_test(test_alert_marked_and_header_rates),
 		cmocka_unit_test(test_group_rows),
+		cmocka_unit_test(test_workload_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
