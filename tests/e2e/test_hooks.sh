@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# --on-alert hooks.
-# 1. A stuck peer over --max-per-peer runs the hook exactly twice (firing,
+# --on-alert hooks. Scenarios (tests/e2e/lib.sh):
+# alert_hook: a stuck peer over --max-per-peer runs the hook exactly twice (firing,
 #    then resolved when the peer closes): stdin is the alert as one JSON
 #    object, FINWATCH_RULE/STATE/PEER/NETNS/COUNT match it, the command line
 #    is split into argv without a shell (";touch PWNED" is two arguments),
 #    FINWATCH_* variables of finwatch's own environment do not leak, and
 #    what the hook prints stays out of finwatch's JSON Lines on stdout.
-# 2. No shell anywhere: process names full of shell syntax arrive verbatim in
+#    No shell anywhere: process names full of shell syntax arrive verbatim in
 #    the JSON and nothing runs them (no PWNED file appears).
-# 3. A hook that hangs does not stall finwatch (summaries keep coming at
+# hung_hook: a hook that hangs does not stall finwatch (summaries keep coming at
 #    --interval while it runs), is killed after --hook-timeout and reported on
 #    stderr, together with the processes it started.
 set -euo pipefail
+SCENARIOS=(alert_hook hung_hook)
 . "$(dirname "$0")/lib.sh"
 skip_unless_root python3
 lab_up
@@ -23,8 +24,10 @@ COMM1='x;touch PWNED'
 # shellcheck disable=SC2016 # literally
 COMM2='$(touch PWNED)'
 
-# The hook: one call = calls/call.XXXXXX.json (stdin) + .env (written last).
-cat >"$TEST_TMP/hook.sh" <<'EOF'
+scenario_alert_hook() {
+	local c n pwned
+	# The hook: one call = calls/call.XXXXXX.json (stdin) + .env (written last).
+	cat >"$TEST_TMP/hook.sh" <<'EOF'
 #!/bin/sh
 set -eu
 f=$(mktemp "$(dirname "$0")/calls/call.XXXXXX")
@@ -39,33 +42,33 @@ mv "$f.env.tmp" "$f.env"
 # finwatch's JSON Lines on stdout.
 echo "hook output, not JSON"
 EOF
-chmod 0755 "$TEST_TMP/hook.sh"
-# Calls for our lab's network namespace: labs of tests running in parallel
-# use the same peer addresses in other namespaces.
-calls() { grep -lx "netns=$LAB_HOST_NSINO" "$TEST_TMP/calls"/call.*.env 2>/dev/null | wc -l; }
-calls_are() { [ "$(calls)" -eq "$1" ]; }
+	chmod 0755 "$TEST_TMP/hook.sh"
+	# Calls for our lab's network namespace: labs of tests running in parallel
+	# use the same peer addresses in other namespaces.
+	calls() { grep -lx "netns=$LAB_HOST_NSINO" "$TEST_TMP/calls"/call.*.env 2>/dev/null | wc -l; }
+	calls_are() { [ "$(calls)" -eq "$1" ]; }
 
-spawn_server stuck "$LAB_P1" "$LAB_P1_V4:5401" hold
-spawn fw - env FINWATCH_RULE=bogus "FINWATCH_EVIL=\$(touch PWNED)" "$FINWATCH" --json --interval 500ms \
-	--peer "$LAB_P1_V4" --max-per-peer 5 --max-age 0 --max-total 0 \
-	--on-alert "$TEST_TMP/hook.sh first-arg ;touch PWNED" --hook-timeout 5s
-wait_start fw "$(spawn_out fw)"
-# 5 + 5 held sockets: over the limit only once both processes hold theirs.
-spawn held1 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5401" --how shutdown --count 5 \
-	--hold-sec -1 --comm "$COMM1"
-wait_ready held1
-spawn held2 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5401" --how shutdown --count 5 \
-	--hold-sec -1 --comm "$COMM2"
-wait_ready held2
-wait_for 10 ss_expect "$LAB_HOST" fin-wait-2 10 "$LAB_P1_V4" || fail "ss: $(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4") FIN_WAIT_2 sockets, want 10"
-wait_for 10 calls_are 1 || fail "hook called $(calls) times after the alert fired, want 1"
-# The peer finally closes: the clients close their sockets, the alert resolves.
-spawn_stop stuck || true
-wait_for 10 calls_are 2 || fail "hook called $(calls) times after the peer closed, want 2"
-spawn_stop fw INT || fail "finwatch did not exit 0 on SIGINT"
-calls_are 2 || fail "hook called $(calls) times in all, want exactly 2 (one firing, one resolved)"
+	spawn_server stuck "$LAB_P1" "$LAB_P1_V4:5401" hold
+	spawn fw - env FINWATCH_RULE=bogus "FINWATCH_EVIL=\$(touch PWNED)" "$FINWATCH" --json --interval 500ms \
+		--peer "$LAB_P1_V4" --max-per-peer 5 --max-age 0 --max-total 0 \
+		--on-alert "$TEST_TMP/hook.sh first-arg ;touch PWNED" --hook-timeout 5s
+	wait_start fw "$(spawn_out fw)"
+	# 5 + 5 held sockets: over the limit only once both processes hold theirs.
+	spawn held1 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5401" --how shutdown --count 5 \
+		--hold-sec -1 --comm "$COMM1"
+	wait_ready held1
+	spawn held2 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5401" --how shutdown --count 5 \
+		--hold-sec -1 --comm "$COMM2"
+	wait_ready held2
+	wait_for 10 ss_expect "$LAB_HOST" fin-wait-2 10 "$LAB_P1_V4" || fail "ss: $(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P1_V4") FIN_WAIT_2 sockets, want 10"
+	wait_for 10 calls_are 1 || fail "hook called $(calls) times after the alert fired, want 1"
+	# The peer finally closes: the clients close their sockets, the alert resolves.
+	spawn_stop stuck || true
+	wait_for 10 calls_are 2 || fail "hook called $(calls) times after the peer closed, want 2"
+	spawn_stop fw INT || fail "finwatch did not exit 0 on SIGINT"
+	calls_are 2 || fail "hook called $(calls) times in all, want exactly 2 (one firing, one resolved)"
 
-python3 - "$TEST_TMP/calls" "$LAB_P1_V4" "$LAB_HOST_NSINO" "$COMM1" "$COMM2" <<'EOF' || fail "hook calls (above)"
+	python3 - "$TEST_TMP/calls" "$LAB_P1_V4" "$LAB_HOST_NSINO" "$COMM1" "$COMM2" <<'EOF' || fail "hook calls (above)"
 import glob, json, sys
 d, peer, netns, comm1, comm2 = sys.argv[1:]
 bad, calls = [], []
@@ -109,22 +112,25 @@ if bad:
     sys.stderr.write("\n".join(bad) + "\n")
     sys.exit(1)
 EOF
-# (Checked at the end: see there.)
-if "$FWCHECK" valid "$(spawn_out fw)" 2>"$TEST_TMP/valid.err"; then stdout_ok=1; else stdout_ok=0; fi
-pass "hook ran exactly twice (firing, resolved): JSON on stdin, FINWATCH_* match it, argv split, no leaked FINWATCH_* variables"
+	pass "hook ran exactly twice (firing, resolved): JSON on stdin, FINWATCH_* match it, argv split, no leaked FINWATCH_* variables"
+	"$FWCHECK" valid "$(spawn_out fw)" ||
+		fail "finwatch --json stdout is not JSON Lines after the hook ran (above): the hook's stdout is finwatch's stdout"
+	pass "the hook's output stays out of finwatch's JSON Lines"
 
-for c in "$COMM1" "$COMM2"; do
-	n=$("$FWCHECK" count "$(spawn_out fw)" fw2_exit peer="$LAB_P1_V4" netns="$LAB_HOST_NSINO" comm="$c")
-	[ "$n" = 5 ] || fail "$n fw2_exit records with comm '$c' verbatim, want 5"
-done
-pwned=$(find "$TEST_TMP" "$FW_ROOT" -maxdepth 3 -name PWNED 2>/dev/null | head -n3)
-if [ -n "$pwned" ] || [ -e /PWNED ] || [ -e "$HOME/PWNED" ]; then
-	fail "a shell ran an event's text: $pwned"
-fi
-pass "comms '$COMM1' and '$COMM2' arrive verbatim in the JSON; nothing interpreted them (no PWNED)"
+	for c in "$COMM1" "$COMM2"; do
+		n=$("$FWCHECK" count "$(spawn_out fw)" fw2_exit peer="$LAB_P1_V4" netns="$LAB_HOST_NSINO" comm="$c")
+		[ "$n" = 5 ] || fail "$n fw2_exit records with comm '$c' verbatim, want 5"
+	done
+	pwned=$(find "$TEST_TMP" "$FW_ROOT" -maxdepth 3 -name PWNED 2>/dev/null | head -n3)
+	if [ -n "$pwned" ] || [ -e /PWNED ] || [ -e "$HOME/PWNED" ]; then
+		fail "a shell ran an event's text: $pwned"
+	fi
+	pass "comms '$COMM1' and '$COMM2' arrive verbatim in the JSON; nothing interpreted them (no PWNED)"
+}
 
-# ---- a hook that hangs ----
-cat >"$TEST_TMP/hang.sh" <<'EOF'
+scenario_hung_hook() {
+	local OUT HANG_FILE HANG_PID CHILD_PID alert_ts during n_sum
+	cat >"$TEST_TMP/hang.sh" <<'EOF'
 #!/bin/sh
 # One file per call: hang/PID.NETNS holding the pid of its child.
 d=$(dirname "$0")/hang
@@ -134,51 +140,51 @@ echo "$!" >"$d/tmp.$$"
 mv "$d/tmp.$$" "$d/$$.${FINWATCH_NETNS:-0}"
 wait
 EOF
-chmod 0755 "$TEST_TMP/hang.sh"
-# Our own leftovers only: the recorded hooks and their children, if they are
-# still that sh/sleep.
-kill_hung_hook() {
-	local f pid
-	for f in "$TEST_TMP"/hang/[0-9]*; do
-		[ -f "$f" ] || continue
-		for pid in "${f##*/}" "$(cat "$f")"; do
-			pid=${pid%%.*}
-			grep -qs "hang.sh\|sleep" "/proc/$pid/cmdline" && kill -KILL "$pid" 2>/dev/null
+	chmod 0755 "$TEST_TMP/hang.sh"
+	# Our own leftovers only: the recorded hooks and their children, if they are
+	# still that sh/sleep.
+	kill_hung_hook() {
+		local f pid
+		for f in "$TEST_TMP"/hang/[0-9]*; do
+			[ -f "$f" ] || continue
+			for pid in "${f##*/}" "$(cat "$f")"; do
+				pid=${pid%%.*}
+				grep -qs "hang.sh\|sleep" "/proc/$pid/cmdline" && kill -KILL "$pid" 2>/dev/null
+			done
 		done
-	done
-	return 0
-}
-cleanup_add kill_hung_hook
+		return 0
+	}
+	cleanup_add kill_hung_hook
 
-spawn_server stuck2 "$LAB_P1" "$LAB_P1_V4:5402" hold
-spawn_server good "$LAB_P2" "$LAB_P2_V4:5403" close
-spawn fwh - "$FINWATCH" --json --interval 500ms --peer "$LAB_P1_V4" --peer "$LAB_P2_V4" \
-	--max-per-peer 25 --max-age 0 --max-total 0 --on-alert "$TEST_TMP/hang.sh" --hook-timeout 1s
-OUT=$(spawn_out fwh)
-wait_start fwh "$OUT"
-# 30 held sockets: only this peer can cross the limit (the normal peer below
-# has 20 connections in all), so exactly one hook runs.
-spawn held3 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5402" --how shutdown --count 30 --hold-sec -1
-wait_ready held3
-# (Other labs' peers may run hooks too: ours is the one for our namespace.)
-hang_started() { compgen -G "$TEST_TMP/hang/*.$LAB_HOST_NSINO" >/dev/null; }
-wait_for 5 hang_started || fail "the hanging hook did not start"
-HANG_FILE=$(compgen -G "$TEST_TMP/hang/*.$LAB_HOST_NSINO" | head -n1)
-HANG_PID=${HANG_FILE##*/}
-HANG_PID=${HANG_PID%%.*}
-CHILD_PID=$(cat "$HANG_FILE")
-# Events while the hook hangs: 20 connections that close normally.
-spawn normal "$LAB_HOST" "$FWPEER" client --connect "$LAB_P2_V4:5403" --how close --count 20
-wait_ready normal
-exits_p2() { [ "$("$FWCHECK" count "$OUT" fw2_exit peer="$LAB_P2_V4" netns="$LAB_HOST_NSINO")" = 20 ]; }
-wait_for 5 exits_p2 || fail "fw2_exit records stopped: $("$FWCHECK" count "$OUT" fw2_exit peer="$LAB_P2_V4" netns="$LAB_HOST_NSINO") of 20"
-wait_for 5 grep -q "hook pid $HANG_PID ran longer than 1000 ms" "$TEST_TMP/fwh.err" ||
-	fail "no 'ran longer than 1000 ms' report for hook pid $HANG_PID on stderr: $(cat "$TEST_TMP/fwh.err")"
-wait_for 3 not_alive "$HANG_PID" || fail "hook pid $HANG_PID still running after the timeout"
-# Summaries printed after the alert and less than --hook-timeout later were
-# printed while the hook ran: the main loop did not wait for it.
-alert_ts=$("$FWCHECK" last "$OUT" alert ts_ns rule=max_per_peer state=firing peer="$LAB_P1_V4" netns="$LAB_HOST_NSINO")
-during=$(python3 - "$OUT" "$alert_ts" <<'EOF'
+	spawn_server stuck2 "$LAB_P1" "$LAB_P1_V4:5402" hold
+	spawn_server good "$LAB_P2" "$LAB_P2_V4:5403" close
+	spawn fwh - "$FINWATCH" --json --interval 500ms --peer "$LAB_P1_V4" --peer "$LAB_P2_V4" \
+		--max-per-peer 25 --max-age 0 --max-total 0 --on-alert "$TEST_TMP/hang.sh" --hook-timeout 1s
+	OUT=$(spawn_out fwh)
+	wait_start fwh "$OUT"
+	# 30 held sockets: only this peer can cross the limit (the normal peer below
+	# has 20 connections in all), so exactly one hook runs.
+	spawn held3 "$LAB_HOST" "$FWPEER" client --connect "$LAB_P1_V4:5402" --how shutdown --count 30 --hold-sec -1
+	wait_ready held3
+	# (Other labs' peers may run hooks too: ours is the one for our namespace.)
+	hang_started() { compgen -G "$TEST_TMP/hang/*.$LAB_HOST_NSINO" >/dev/null; }
+	wait_for 5 hang_started || fail "the hanging hook did not start"
+	HANG_FILE=$(compgen -G "$TEST_TMP/hang/*.$LAB_HOST_NSINO" | head -n1)
+	HANG_PID=${HANG_FILE##*/}
+	HANG_PID=${HANG_PID%%.*}
+	CHILD_PID=$(cat "$HANG_FILE")
+	# Events while the hook hangs: 20 connections that close normally.
+	spawn normal "$LAB_HOST" "$FWPEER" client --connect "$LAB_P2_V4:5403" --how close --count 20
+	wait_ready normal
+	exits_p2() { [ "$("$FWCHECK" count "$OUT" fw2_exit peer="$LAB_P2_V4" netns="$LAB_HOST_NSINO")" = 20 ]; }
+	wait_for 5 exits_p2 || fail "fw2_exit records stopped: $("$FWCHECK" count "$OUT" fw2_exit peer="$LAB_P2_V4" netns="$LAB_HOST_NSINO") of 20"
+	wait_for 5 grep -q "hook pid $HANG_PID ran longer than 1000 ms" "$TEST_TMP/fwh.err" ||
+		fail "no 'ran longer than 1000 ms' report for hook pid $HANG_PID on stderr: $(cat "$TEST_TMP/fwh.err")"
+	wait_for 3 not_alive "$HANG_PID" || fail "hook pid $HANG_PID still running after the timeout"
+	# Summaries printed after the alert and less than --hook-timeout later were
+	# printed while the hook ran: the main loop did not wait for it.
+	alert_ts=$("$FWCHECK" last "$OUT" alert ts_ns rule=max_per_peer state=firing peer="$LAB_P1_V4" netns="$LAB_HOST_NSINO")
+	during=$(python3 - "$OUT" "$alert_ts" <<'EOF'
 import json, sys
 t0 = int(sys.argv[2])
 n = 0
@@ -191,21 +197,19 @@ for line in open(sys.argv[1]):
         n += 1
 print(n)
 EOF
-)
-[ "$during" -ge 1 ] || fail "no summary while the hook hung (1 s after the alert, --interval 500ms)"
-have_more_summaries() { [ "$("$FWCHECK" count "$OUT" summary)" -ge $((n_sum + 2)) ]; }
-n_sum=$("$FWCHECK" count "$OUT" summary)
-wait_for 5 have_more_summaries || fail "summaries stopped after the hook was killed"
-alive "$(spawn_pid fwh)" || fail "finwatch died"
-pass "hanging hook: $during summaries while it ran, 20 fw2_exit records, killed after 1 s and reported on stderr"
+	)
+	[ "$during" -ge 1 ] || fail "no summary while the hook hung (1 s after the alert, --interval 500ms)"
+	have_more_summaries() { [ "$("$FWCHECK" count "$OUT" summary)" -ge $((n_sum + 2)) ]; }
+	n_sum=$("$FWCHECK" count "$OUT" summary)
+	wait_for 5 have_more_summaries || fail "summaries stopped after the hook was killed"
+	alive "$(spawn_pid fwh)" || fail "finwatch died"
+	pass "hanging hook: $during summaries while it ran, 20 fw2_exit records, killed after 1 s and reported on stderr"
 
-spawn_stop fwh INT || fail "finwatch did not exit 0 on SIGINT"
+	spawn_stop fwh INT || fail "finwatch did not exit 0 on SIGINT"
+	# What the hook started dies with it (a hook is a process group).
+	wait_for 3 not_alive "$CHILD_PID" ||
+		fail "the hook's child (sleep 1000, pid $CHILD_PID) survived the hook's timeout kill and finwatch's exit: only the hook's own pid is killed, not its process group"
+	pass "the hook's child process was killed with it"
+}
 
-# Last, the checks finwatch failed when this test was written.
-[ "$stdout_ok" = 1 ] ||
-	fail "finwatch --json stdout is not JSON Lines after the hook ran ($(cat "$TEST_TMP/valid.err")): the hook's stdout is finwatch's stdout"
-pass "the hook's output stays out of finwatch's JSON Lines"
-# Last: what the hook started dies with it (a hook is a process group).
-wait_for 3 not_alive "$CHILD_PID" ||
-	fail "the hook's child (sleep 1000, pid $CHILD_PID) survived the hook's timeout kill and finwatch's exit: only the hook's own pid is killed, not its process group"
-pass "the hook's child process was killed with it"
+run_scenarios
