@@ -95,7 +95,11 @@ pass "orphans: $ORPHANED = ss, expiry $exp3 (tcp_fin_timeout $FIN_TIMEOUT s)"
 wait_for 5 mark_is "$LAB_P1_V4" '!' || fail "no alert marker: $(row_of "$LAB_P1_V4")"
 [ "$(row_of "$LAB_P3_V4" | cut -c1)" = ' ' ] || fail "peer 3 marked: $(row_of "$LAB_P3_V4")"
 screen_has 'alerts firing 1' || fail "header does not count the alert: $(screen | head -n 3)"
-pass "alert marker on the stuck peer only, 'alerts firing 1' in the header"
+# With colours (tmux's TERM has them) the row is red: SGR 31.
+red_row() { "${T[@]}" capture-pane -p -e -t top | grep -F -- "$1" | grep -q $'\e\[[0-9;]*31m'; }
+red_row "$LAB_P1_V4" || fail "the alert row is not red: $("${T[@]}" capture-pane -p -e -t top | grep -F "$LAB_P1_V4" | cat -v)"
+red_row "$LAB_P3_V4" && fail "peer 3's row is red"
+pass "alert marker (and red) on the stuck peer only, 'alerts firing 1' in the header"
 HOOK_WARNING='--on-alert: hook pid [0-9]+ exited with status 1'
 wait_for 5 screen_has "^$HOOK_WARNING" || fail "the hook's failure is not on the status line: $(screen | head -n 4)"
 pass "a warning shows on the status line, not over the screen"
@@ -176,9 +180,13 @@ wait_for 5 test -s "$TEST_TMP/stty.after" || fail "the shell does not take comma
 cmp -s "$TEST_TMP/stty.before" "$TEST_TMP/stty.after" || fail "terminal modes changed after q"
 pass "q: exit 0, alternate screen left, terminal modes as before"
 
-# SIGTERM gives the terminal back too.
-keys clear Enter "$START_TOP; echo top-exit=\$?" Enter
+# SIGTERM gives the terminal back too. This run's terminal (vt100) has no
+# colours: the alert is the marker alone.
+keys clear Enter "TERM=vt100 $START_TOP; echo top-exit=\$?" Enter
 wait_for 15 screen_has '^finwatch top ' || fail "top did not start again"
+wait_for 5 mark_is "$LAB_P1_V4" '!' || fail "no alert marker without colours: $(row_of "$LAB_P1_V4")"
+red_row "$LAB_P1_V4" && fail "colours on a terminal that has none"
+pass "without colours the alert row still has its marker"
 shell_pid=$("${T[@]}" display-message -p -t top '#{pane_pid}')
 fw_pid=$(pgrep -P "$shell_pid" | head -n1)
 [ -n "$fw_pid" ] || fail "no process under the tmux shell"
