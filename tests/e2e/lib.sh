@@ -151,6 +151,8 @@ checks_finish() {
 checks_mark() { echo "${#_FW_SOFT_FAILS[@]}"; }
 pass_if_clean() { [ "${#_FW_SOFT_FAILS[@]}" -ne "$1" ] || pass "$2"; }
 
+# ---- scenarios ----
+
 # scenario_selected NAME: NAME is among the scenarios this run runs.
 scenario_selected() { [[ " ${_FW_RUN_SCENARIOS[*]} " == *" $1 "* ]]; }
 
@@ -316,6 +318,14 @@ spawn_to() {
 	spawn "$name" - bash -c 'out=$1; shift; exec "$@" >"$out"' spawn_to "$target" "$@"
 }
 
+# run_churn NAME DEST COUNT: COUNT connections from the lab's host to DEST
+# one after another (fwpeer churn, spawned as NAME); fails the test unless
+# they are done within 30 s.
+run_churn() {
+	spawn "$1" "$LAB_HOST" "$FWPEER" churn --connect "$2" --count "$3"
+	spawn_wait "$1" 30 || fail "$1: $3 connections to $2 failed"
+}
+
 # ---- finwatch ----
 
 # has_start NAME: NAME's stdout has finwatch's JSON start record.
@@ -412,14 +422,6 @@ for o in json.load(sys.stdin): print(sys.argv[1], o["id"])' "$kind"
 bpf_none_left() {
 	BPF_LEFT=$(comm -12 "$1" <(bpf_ids_all) | tr '\n' ' ')
 	[ -z "$BPF_LEFT" ]
-}
-
-# run_churn NAME DEST COUNT: COUNT connections from the lab's host to DEST
-# one after another (fwpeer churn, spawned as NAME); fails the test unless
-# they are done within 30 s.
-run_churn() {
-	spawn "$1" "$LAB_HOST" "$FWPEER" churn --connect "$2" --count "$3"
-	spawn_wait "$1" 30 || fail "$1: $3 connections to $2 failed"
 }
 
 # ---- ports ----

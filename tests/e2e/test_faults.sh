@@ -15,6 +15,7 @@
 #     run; run first when alone) increases, within CLOCK_MONOTONIC of the
 #     run, with one realtime offset for every record.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 SCENARIOS=(signals sigkill side_by_side netns_deleted monotonic_time)
 . "$(dirname "$0")/lib.sh"
 skip_unless_root bpftool
@@ -28,7 +29,7 @@ has_summaries() { [ -f "$1" ] && [ "$(nsum "$1")" -ge "$2" ]; }
 # The --output file of signals' SIGHUP run (renamed to $OUTF.1 midway) and
 # CLOCK_MONOTONIC before and after it, for monotonic_time.
 OUTF=$TEST_TMP/hup.jsonl
-MONO0= MONO1=
+MONO0='' MONO1=''
 
 scenario_signals() {
 	local mark rc old_size n HIST acct_bad sig name acct conns FW_HUP FW_USR OUT_USR

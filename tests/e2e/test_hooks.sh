@@ -12,6 +12,7 @@
 #    --interval while it runs), is killed after --hook-timeout and reported on
 #    stderr, together with the processes it started.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 SCENARIOS=(alert_hook hung_hook)
 . "$(dirname "$0")/lib.sh"
 skip_unless_root python3

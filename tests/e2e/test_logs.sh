@@ -8,12 +8,13 @@
 #    split: the fw2_exit lines across the files are exactly the exits of the
 #    final summary, one per connection made.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 SCENARIOS=(syslog rotation)
 . "$(dirname "$0")/lib.sh"
 skip_unless_root python3
 lab_up
 
-# ---------------------------------------------------------------- syslog ----
+# ---- syslog ----
 # syslog(3) always writes to /dev/log. Without one (containers, minimal CI
 # images) our rsyslogd creates it and it is removed at exit; when another
 # daemon owns it (journald), finwatch runs in a private mount namespace where

@@ -9,6 +9,7 @@
 #   world-readable (mode 0644) even under the systemd unit's UMask=0027;
 # alert_rules: promtool checks and tests deploy/prometheus's rules.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 SCENARIOS=(scrape hardening metrics_file alert_rules)
 . "$(dirname "$0")/lib.sh"
 skip_unless_root python3

@@ -19,6 +19,7 @@
 # Every finwatch is scoped to the lab addresses and every count is matched
 # with the lab's netns: other tests may run at the same time.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 SCENARIOS=(ring_loss sigint_storm stdout_epipe stdout_blocked storm)
 . "$(dirname "$0")/lib.sh"
 skip_unless_root

@@ -6,6 +6,7 @@
 # ECONNABORTED; other peers and younger sockets are untouched.
 # Scenarios (tests/e2e/lib.sh): doctor, dry_run, orphaned, held_kill.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 SCENARIOS=(doctor dry_run orphaned held_kill)
 . "$(dirname "$0")/lib.sh"
 skip_unless_root

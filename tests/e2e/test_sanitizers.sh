@@ -13,6 +13,7 @@
 #       blind spots of BPF programs are tolerated (see fwcheck.py valgrind).
 #       Skipped with a message if valgrind is missing or cannot run finwatch.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 SCENARIOS=(unit_asan lab_asan valgrind)
 . "$(dirname "$0")/lib.sh"
 skip_unless_root

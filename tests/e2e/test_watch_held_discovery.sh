@@ -8,6 +8,7 @@
 # exit_on_alert: --duration runs end with a final summary; --exit-on-alert
 #   exits 3 only when an alert fired.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 SCENARIOS=(discovery_alert exit_on_alert)
 . "$(dirname "$0")/lib.sh"
 skip_unless_root
