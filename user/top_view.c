@@ -539,6 +539,42 @@ static void sock_expiry_text(char *buf, size_t len, const struct top_sock *s)
 		format_duration(buf, len, ((__u64)s->expires_in_ns + NS_PER_SEC - 1) / NS_PER_SEC * NS_PER_SEC);
 }
 
+/* One peer's sockets from line y, oldest first, scrolled. */
+static void draw_detail_socks(struct top_view *v, int y)
+{
+	const struct top_detail *d = v->d;
+	char line[512], age[32], exp[64];
+
+	attron(A_REVERSE);
+	snprintf(line, sizeof(line), "%-7s %-7s %-10s %-9s %-9s %-24s %-20s %s", "SPORT", "DPORT", "AGE",
+		 "KIND", "EXPIRES", "PROCESS", "WORKLOAD", "COOKIE");
+	put(y++, 0, COLS, 0, line);
+	attroff(A_REVERSE);
+
+	int height = LINES - 1 - y;
+
+	if (v->detail_first > d->n_socks - height)
+		v->detail_first = d->n_socks - height > 0 ? d->n_socks - height : 0;
+	for (int i = v->detail_first; i < d->n_socks && y < LINES - 1; i++) {
+		const struct top_sock *s = &d->socks[i];
+		char proc[48];
+
+		format_duration(age, sizeof(age), s->age_ns);
+		sock_expiry_text(exp, sizeof(exp), s);
+		if (s->pid)
+			snprintf(proc, sizeof(proc), "%s[%u]", s->comm, s->pid);
+		else
+			snprintf(proc, sizeof(proc), "-");
+		snprintf(line, sizeof(line), "%-7u %-7u %s%-*s %-9s %-9s %-24s %-20s %llu", s->sport, s->dport,
+			 s->lower_bound ? ">=" : "", s->lower_bound ? 8 : 10, age,
+			 !s->orphaned ? "held" : s->timewait ? "orph(tw)" : "orphaned", exp, proc,
+			 s->workload[0] ? s->workload : "-", (unsigned long long)s->cookie);
+		put(y++, 0, COLS, 0, line);
+	}
+	if (d->n_socks >= TOP_DETAIL_MAX && y < LINES - 1)
+		put(y, 0, COLS, 0, "  (the oldest shown; more not listed)");
+}
+
 static void draw_detail(struct top_view *v)
 {
 	const struct top_detail *d = v->d;
@@ -588,35 +624,7 @@ static void draw_detail(struct top_view *v)
 	addstr(top_sparkline(v->m, r, COLS - (int)strlen(line) - 1 < 60 ? COLS - (int)strlen(line) - 1 : 60,
 			     v->utf8, spark, sizeof(spark)));
 	draw_histogram(v, &y, (LINES - y) / 3 > 3 ? (LINES - y) / 3 : 3);
-	y++;
-	attron(A_REVERSE);
-	snprintf(line, sizeof(line), "%-7s %-7s %-10s %-9s %-9s %-24s %-20s %s", "SPORT", "DPORT", "AGE",
-		 "KIND", "EXPIRES", "PROCESS", "WORKLOAD", "COOKIE");
-	put(y++, 0, COLS, 0, line);
-	attroff(A_REVERSE);
-
-	int height = LINES - 1 - y;
-
-	if (v->detail_first > d->n_socks - height)
-		v->detail_first = d->n_socks - height > 0 ? d->n_socks - height : 0;
-	for (int i = v->detail_first; i < d->n_socks && y < LINES - 1; i++) {
-		const struct top_sock *s = &d->socks[i];
-		char proc[48];
-
-		format_duration(age, sizeof(age), s->age_ns);
-		sock_expiry_text(exp, sizeof(exp), s);
-		if (s->pid)
-			snprintf(proc, sizeof(proc), "%s[%u]", s->comm, s->pid);
-		else
-			snprintf(proc, sizeof(proc), "-");
-		snprintf(line, sizeof(line), "%-7u %-7u %s%-*s %-9s %-9s %-24s %-20s %llu", s->sport, s->dport,
-			 s->lower_bound ? ">=" : "", s->lower_bound ? 8 : 10, age,
-			 !s->orphaned ? "held" : s->timewait ? "orph(tw)" : "orphaned", exp, proc,
-			 s->workload[0] ? s->workload : "-", (unsigned long long)s->cookie);
-		put(y++, 0, COLS, 0, line);
-	}
-	if (d->n_socks >= TOP_DETAIL_MAX && y < LINES - 1)
-		put(y, 0, COLS, 0, "  (the oldest shown; more not listed)");
+	draw_detail_socks(v, y + 1);
 	draw_keys(v, "Esc/Backspace back  Up/Down scroll  p pause  q quit   "
 		     "EXPIRES: when the kernel ends an orphan (tcp_fin_timeout); held: never");
 }
