@@ -27,24 +27,93 @@ const volatile __u32 netns_list[FW_MAX_NETNS] = {};
  * 100 ms. Batches wakeups: one per record would cost more than the record. */
 const volatile __u64 wakeup_bytes = 0;
 
+/*
+ * Trace mode: the time each socket entered its current state and its
+ * closing process, for every socket that made a transition since the
+ * start, keyed by cookie and deleted when the socket reaches CLOSE. An LRU
+ * hash: socket storage (an allocation with memory-cgroup accounting, freed
+ * through RCU when the socket dies) was half of trace mode's cost. Watch
+ * mode sizes it to one entry (user space, before load). A socket seen in
+ * mid-life without an entry (older than finwatch, or evicted by more than
+ * max_entries newer ones) counts in FW_STAT_AGE_MISSES and has no age.
+ */
 struct sk_info {
 	__u64 ts_ns;          /* when the socket entered its current state */
 	__u32 pid;
 	__u32 tid;
 	char comm[FW_COMM_LEN];
 	__u8 has_closer;
-	/* The last transition reported, so the second attached copy of the
-	 * program does not report it again. */
-	__u8 last_old;
-	__u8 last_new;
+	__u8 _pad[7];
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 18);     /* resized by user space before load */
+	__type(key, __u64);
 	__type(value, struct sk_info);
-} sk_infos SEC(".maps");
+} sk_ages SEC(".maps");
+
+/*
+ * Watch mode: the closing process, seen only where ESTABLISHED -> FIN_WAIT1
+ * runs (close()/shutdown()), carried to FIN_WAIT1 -> FIN_WAIT2, which runs
+ * in softirq. A direct-mapped table indexed by the socket cookie's low
+ * bits: no allocation, lock or delete (an LRU hash cost ~4x more per
+ * connection, socket storage ~10x). Cookies come from per-CPU batches of
+ * consecutive numbers, so a slot is reused only after about
+ * FW_CLOSER_SLOTS more cookies were handed out host-wide: a socket that
+ * stays in FIN_WAIT1 longer than that loses its closer, counted as
+ * FW_STAT_CLOSER_MISSES (held sockets get theirs from the holder walk).
+ * The cookie is written last and checked twice by the reader: a slot
+ * being rewritten is a miss, never another socket's process.
+ */
+#define FW_CLOSER_SLOTS (1 << 16)
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
+
+struct closer_info {
+	__u64 cookie;         /* 0 while being written */
+	__u64 ts_ns;          /* FIN_WAIT1 entry */
+	__u32 pid;
+	__u32 tid;
+	char comm[FW_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FW_CLOSER_SLOTS);
+	__type(key, __u32);
+	__type(value, struct closer_info);
+} closers SEC(".maps");
+
+/*
+ * Deduplication of the two attached copies without per-socket state.
+ * fw_set_state (the main copy) pushes every hit it handled, as
+ * cookie << 8 | oldstate << 4 | newstate, into a per-CPU ring of
+ * FW_HANDLED_SLOTS; fw_set_state_backup, which the kernel runs after it for
+ * the same hit on the same CPU, acts only on hits it does not find there
+ * (the main copy skipped them to recursion) and clears the slot it found.
+ * Hits nested between the two copies of an outer hit go through both copies
+ * and take their own slots, so the outer one is still found: no
+ * interleaving reports a hit twice unless FW_HANDLED_SLOTS hits nest inside
+ * one. A slot left behind (the backup copy skipped a hit the main copy
+ * handled) matches no later hit: watch mode's transitions happen at most
+ * once per socket and cookies are never reused. One 64-bit store per slot:
+ * a nested writer cannot tear it.
+ */
+#define FW_HANDLED_SLOTS 4
+
+struct handled_ring {
+	__u64 key[FW_HANDLED_SLOTS];
+	__u32 head;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct handled_ring);
+} handled SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -121,7 +190,10 @@ static __always_inline __u64 sock_cgroup_id(struct sock *sk)
 	struct cgroup *cgrp;
 
 	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup)) {
-		cgrp = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+		/* Direct loads (BTF pointers): a probe read each cost more
+		 * than the rest of the record. */
+		cgrp = sk->sk_cgrp_data.cgroup;
+		return cgrp ? cgrp->kn->id : 0;
 	} else {
 		struct sock_cgroup_data___old *old = (void *)&sk->sk_cgrp_data;
 		__u64 val = BPF_CORE_READ(old, val);
@@ -130,56 +202,138 @@ static __always_inline __u64 sock_cgroup_id(struct sock *sk)
 		if (val & 1)
 			return 1;
 		cgrp = (struct cgroup *)val;
+		return cgrp ? BPF_CORE_READ(cgrp, kn, id) : 0;
 	}
-	return cgrp ? BPF_CORE_READ(cgrp, kn, id) : 0;
+}
+
+static __always_inline __u64 handled_key(__u64 cookie, int oldstate, int newstate)
+{
+	return cookie << 8 | (__u64)(oldstate & 0xf) << 4 | (__u64)(newstate & 0xf);
+}
+
+/* Main copy: this hit is handled (reported, counted or dropped). */
+static __always_inline void handled_push(__u64 key)
+{
+	__u32 zero = 0;
+	struct handled_ring *r = bpf_map_lookup_elem(&handled, &zero);
+
+	if (r) {
+		r->key[r->head & (FW_HANDLED_SLOTS - 1)] = key;
+		r->head++;
+	}
+}
+
+/* Backup copy: did the main copy handle this hit? Consumes the slot. */
+static __always_inline int handled_take(__u64 key)
+{
+	__u32 zero = 0;
+	struct handled_ring *r = bpf_map_lookup_elem(&handled, &zero);
+
+	if (!r)
+		return 0;
+	for (int i = 0; i < FW_HANDLED_SLOTS; i++) {
+		if (r->key[i] == key) {
+			r->key[i] = 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The reader is woken only when this record crosses the threshold: forcing
+ * a wakeup for every record past it is an IPI per record (measured: 27% of
+ * all CPU in a churn), which starves the reader it wants to wake. */
+static __always_inline void submit_event(struct fw_event *e)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 rec = sizeof(*e) + 8;   /* record + ring buffer header */
+
+	bpf_ringbuf_submit(e, avail >= wakeup_bytes && avail < wakeup_bytes + rec
+			      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	stat_inc(FW_STAT_EVENTS);
 }
 
 /*
- * The kernel skips a tracing program for a tracepoint hit that arrives
- * while the same program runs on that CPU (a softirq interrupting it):
- * bpf_prog_info.recursion_misses. Two copies of this handler are attached;
- * each has its own guard, so a hit one copy skips the other sees. Both
- * write idempotently: the per-socket last transition says whether the
- * other copy already reported it.
+ * Watch mode: the closing process and the time of the last state change
+ * from the socket's closers slot while the slot is still its own (entry
+ * to FIN_WAIT1, then to FIN_WAIT2); FW_NS_UNKNOWN and no closer once it was
+ * reused. Returns 1 when no record is to be sent (FIN_WAIT1 bookkeeping).
  */
-static __always_inline int handle_set_state(struct sock *sk, int oldstate, int newstate)
+/* The slot's closer and age if it still belongs to this socket. */
+static __always_inline int closer_read(struct closer_info *c, __u64 cookie, __u64 now,
+				       struct closer_info *out, __u64 *ns_in_old)
 {
-	struct sk_info *info;
-	struct fw_event *e;
-	__u64 now, ns_in_old = FW_NS_UNKNOWN;
-	__u16 family, sport, dport;
-	int fw_relevant, closer;
+	if (!c || READ_ONCE(c->cookie) != cookie)
+		return 0;
+	barrier();
+	out->ts_ns = c->ts_ns;
+	out->pid = c->pid;
+	out->tid = c->tid;
+	__builtin_memcpy(out->comm, c->comm, sizeof(out->comm));
+	barrier();
+	if (READ_ONCE(c->cookie) != cookie)
+		return 0;
+	out->cookie = cookie;
+	*ns_in_old = now - out->ts_ns;
+	return 1;
+}
 
-	if (sk->sk_protocol != IPPROTO_TCP)
-		return 0;
-	/*
-	 * Watch mode needs three kinds of transition: entering FIN_WAIT1 (the
-	 * only one that runs in the closing process), entering FIN_WAIT2 and
-	 * leaving it. Everything else leaves as cheaply as possible.
-	 */
-	fw_relevant = newstate == TCP_FIN_WAIT1 || newstate == TCP_FIN_WAIT2 ||
-		      oldstate == TCP_FIN_WAIT2;
-	if (!trace_all && !fw_relevant)
-		return 0;
+static __always_inline int watch_closer(__u64 cookie, int oldstate, int newstate,
+					__u64 now, struct closer_info *out, __u64 *ns_in_old)
+{
+	__u32 slot = (__u32)cookie & (FW_CLOSER_SLOTS - 1);
+	struct closer_info *c = bpf_map_lookup_elem(&closers, &slot);
 
-	family = sk->__sk_common.skc_family;
-	if (family != FW_AF_INET && family != FW_AF_INET6)
-		return 0;
-	if (family_filter && family != family_filter)
-		return 0;
-	if (n_netns && !netns_listed(sk->__sk_common.skc_net.net->ns.inum))
-		return 0;
-	/* skc_num is already 0 at X->CLOSE; inet_sport survives. */
-	/* A probe read: struct sock's BTF type ends before inet_sock's fields
-	 * (a cast needs bpf_rdonly_cast, kernel 6.2+). */
-	sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	dport = bpf_ntohs(sk->__sk_common.skc_dport);
-	if (n_lports && !port_listed(sport, lports, n_lports))
-		return 0;
-	if (n_rports && !port_listed(dport, rports, n_rports))
-		return 0;
+	if (newstate == TCP_FIN_WAIT1) {
+		__u64 id = bpf_get_current_pid_tgid();
 
-	now = bpf_ktime_get_ns();
+		if (!c) {
+			stat_inc(FW_STAT_STORAGE_FAILS);
+			return 1;
+		}
+		WRITE_ONCE(c->cookie, 0);
+		barrier();
+		c->ts_ns = now;
+		c->pid = id >> 32;
+		c->tid = (__u32)id;
+		bpf_get_current_comm(c->comm, sizeof(c->comm));
+		barrier();
+		WRITE_ONCE(c->cookie, cookie);
+		return 1;
+	}
+	if (oldstate == TCP_FIN_WAIT1) {
+		/* FIN_WAIT1 -> CLOSING/CLOSE: nothing watch mode reports. */
+		if (newstate != TCP_FIN_WAIT2)
+			return 1;
+		if (closer_read(c, cookie, now, out, ns_in_old))
+			c->ts_ns = now;         /* FIN_WAIT2 entry, for its exit */
+		else
+			stat_inc(FW_STAT_CLOSER_MISSES);
+		return 0;
+	}
+	if (oldstate == TCP_FIN_WAIT2 && newstate == TCP_FIN_WAIT2) {
+		/* close() of a socket shut down earlier runs in the closer. */
+		__u64 id = bpf_get_current_pid_tgid();
+
+		out->pid = id >> 32;
+		out->tid = (__u32)id;
+		bpf_get_current_comm(out->comm, sizeof(out->comm));
+		out->cookie = cookie;
+		return 0;
+	}
+	/* Leaving FIN_WAIT2: its age, and the closer for an exit of a socket
+	 * whose entry the tracker missed. */
+	closer_read(c, cookie, now, out, ns_in_old);
+	return 0;
+}
+
+/* Trace mode: every socket's state age and closer (sk_ages). */
+static __always_inline void trace_closer(__u64 cookie, int oldstate, int newstate, __u64 now,
+					 struct closer_info *out, __u64 *ns_in_old)
+{
+	struct sk_info *info, fresh = {};
+	int closer;
+
 	/*
 	 * The closing process is only visible where the transition runs in
 	 * its context: entering FIN_WAIT1 (close/shutdown), entering LAST_ACK
@@ -188,40 +342,72 @@ static __always_inline int handle_set_state(struct sock *sk, int oldstate, int n
 	 */
 	closer = newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK ||
 		 (oldstate == TCP_FIN_WAIT2 && newstate == TCP_FIN_WAIT2);
-	/* Every relevant socket gets storage: it also deduplicates. */
-	info = bpf_sk_storage_get(&sk_infos, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!info)
-		stat_inc(FW_STAT_STORAGE_FAILS);
-	if (info) {
-		if (info->last_old == oldstate && info->last_new == newstate)
-			return 0;       /* the other copy got here first */
-		info->last_old = oldstate;
-		info->last_new = newstate;
-		if (info->ts_ns)
-			ns_in_old = now - info->ts_ns;
-		/* FIN_WAIT2 -> FIN_WAIT2 keeps counting the same FIN_WAIT2. */
-		if (oldstate != newstate)
-			info->ts_ns = now;
-		if (closer && (newstate != TCP_FIN_WAIT2 || !info->has_closer)) {
-			__u64 id = bpf_get_current_pid_tgid();
+	info = bpf_map_lookup_elem(&sk_ages, &cookie);
+	if (!info) {
+		/* New sockets start from CLOSE (connect, listen) or from
+		 * their listener's LISTEN (accepted): anything else was
+		 * there before us or lost its entry. */
+		if (oldstate != TCP_CLOSE && oldstate != TCP_LISTEN)
+			stat_inc(FW_STAT_AGE_MISSES);
+		if (newstate == TCP_CLOSE)
+			return;
+		info = &fresh;
+	} else {
+		*ns_in_old = now - info->ts_ns;
+	}
+	/* FIN_WAIT2 -> FIN_WAIT2 keeps counting the same FIN_WAIT2. */
+	if (oldstate != newstate)
+		info->ts_ns = now;
+	if (closer && (newstate != TCP_FIN_WAIT2 || !info->has_closer)) {
+		__u64 id = bpf_get_current_pid_tgid();
 
-			info->pid = id >> 32;
-			info->tid = (__u32)id;
-			bpf_get_current_comm(info->comm, sizeof(info->comm));
-			info->has_closer = 1;
-		}
+		info->pid = id >> 32;
+		info->tid = (__u32)id;
+		bpf_get_current_comm(info->comm, sizeof(info->comm));
+		info->has_closer = 1;
+	}
+	if (info->has_closer) {
+		out->pid = info->pid;
+		out->tid = info->tid;
+		__builtin_memcpy(out->comm, info->comm, sizeof(out->comm));
+		out->cookie = 1;
+	}
+	if (newstate == TCP_CLOSE) {
+		bpf_map_delete_elem(&sk_ages, &cookie);
+	} else if (info == &fresh) {
+		if (bpf_map_update_elem(&sk_ages, &cookie, &fresh, BPF_ANY))
+			stat_inc(FW_STAT_STORAGE_FAILS);
+	}
+}
+
+/* One transition that passed the filters, handled by whichever copy the
+ * kernel offered it to first. */
+static __always_inline void report(struct sock *sk, __u64 cookie, int oldstate, int newstate,
+				   __u16 family, __u16 sport, __u16 dport)
+{
+	struct closer_info cl;
+	struct fw_event *e;
+	__u64 now = bpf_ktime_get_ns(), ns_in_old = FW_NS_UNKNOWN;
+
+	cl.cookie = 0;   /* 0: no closer known */
+	if (trace_all) {
+		trace_closer(cookie, oldstate, newstate, now, &cl, &ns_in_old);
+	} else if (watch_closer(cookie, oldstate, newstate, now, &cl, &ns_in_old)) {
+		/* Counted as before: FIN_WAIT1 entries, not the closer's
+		 * bookkeeping when the socket leaves FIN_WAIT1 otherwise. */
+		if (newstate == TCP_FIN_WAIT1)
+			stat_inc(FW_STAT_SEEN);
+		return;
 	}
 	stat_inc(FW_STAT_SEEN);
-	if (!trace_all && newstate == TCP_FIN_WAIT1)
-		return 0;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		stat_inc(FW_STAT_RB_DROPS);
-		return 0;
+		return;
 	}
 	e->ts_ns = now;
-	e->cookie = bpf_get_socket_cookie(sk);
+	e->cookie = cookie;
 	e->ns_in_old = ns_in_old;
 	e->netns = sk->__sk_common.skc_net.net->ns.inum;
 	e->sk_err = sk->sk_err;
@@ -245,10 +431,10 @@ static __always_inline int handle_set_state(struct sock *sk, int oldstate, int n
 		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
 		__builtin_memcpy(e->daddr, &sk->__sk_common.skc_v6_daddr, 16);
 	}
-	if (info && info->has_closer) {
-		e->pid = info->pid;
-		e->tid = info->tid;
-		__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
+	if (cl.cookie) {
+		e->pid = cl.pid;
+		e->tid = cl.tid;
+		__builtin_memcpy(e->comm, cl.comm, sizeof(e->comm));
 		e->flags |= FW_EVF_CLOSER;
 	} else {
 		e->pid = 0;
@@ -258,39 +444,86 @@ static __always_inline int handle_set_state(struct sock *sk, int oldstate, int n
 	/* Candidate timewait handoff: the scan confirms it and follows it. */
 	if (oldstate == TCP_FIN_WAIT2 && newstate == TCP_CLOSE && e->sk_err == 0 &&
 	    (e->flags & (FW_EVF_ORPHANED | FW_EVF_FIN_RCVD)) == FW_EVF_ORPHANED) {
-		/* A stack copy: verifiers before 6.2 take no ring-buffer
-		 * memory as a map key (R2 type=alloc_mem on 6.1). */
-		__u64 cookie = e->cookie;
-
+		/* The cookie from the stack: verifiers before 6.2 take no
+		 * ring-buffer memory as a map key (R2 type=alloc_mem on 6.1). */
 		if (bpf_map_update_elem(&handoffs, &cookie, &now, BPF_ANY))
 			stat_inc(FW_STAT_HANDOFF_FULL);
 	}
-	/*
-	 * Wake the reader only when this record crosses the threshold: forcing
-	 * a wakeup for every record past it is an IPI per record (measured:
-	 * 27% of all CPU in a churn), which starves the reader it wants to wake.
-	 */
-	{
-		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-		__u64 rec = sizeof(*e) + 8;   /* record + ring buffer header */
+	submit_event(e);
+}
 
-		bpf_ringbuf_submit(e, avail >= wakeup_bytes && avail < wakeup_bytes + rec
-				      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+/*
+ * The kernel skips a tracing program for a tracepoint hit that arrives
+ * while the same program runs on that CPU (a softirq interrupting it):
+ * bpf_prog_info.recursion_misses. Two copies of this handler are attached;
+ * each has its own guard, so a hit one copy skips the other sees. The
+ * backup copy acts only on hits the main copy did not handle (the handled
+ * ring above).
+ */
+static __always_inline int handle_set_state(struct sock *sk, int oldstate, int newstate,
+					    const int backup)
+{
+	__u16 family, sport, dport;
+	struct tcp_sock *tp;
+	__u64 cookie, key;
+
+	/*
+	 * Watch mode needs entering FIN_WAIT1 (the only transition that runs
+	 * in the closing process), leaving it (FIN_WAIT2 gets the closer), and
+	 * entering and leaving FIN_WAIT2. The other 7 of a connection's 10
+	 * transitions leave on the arguments alone, before any load.
+	 */
+	if (!trace_all && newstate != TCP_FIN_WAIT1 && newstate != TCP_FIN_WAIT2 &&
+	    oldstate != TCP_FIN_WAIT1 && oldstate != TCP_FIN_WAIT2)
+		return 0;
+	/* The cookie as stored: the helper (a call) only for a socket that
+	 * has none yet, which no copy has handled. */
+	cookie = sk->__sk_common.skc_cookie.counter;
+	key = handled_key(cookie, oldstate, newstate);
+	/* The main copy pushes only hits that passed every filter below. */
+	if (backup && cookie && handled_take(key))
+		return 0;
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	family = sk->__sk_common.skc_family;
+	if (family != FW_AF_INET && family != FW_AF_INET6)
+		return 0;
+	if (family_filter && family != family_filter)
+		return 0;
+	if (n_netns && !netns_listed(sk->__sk_common.skc_net.net->ns.inum))
+		return 0;
+	/* skc_num is already 0 at X->CLOSE; inet_sport survives. struct
+	 * sock's BTF type ends before inet_sock's fields: the helper gives
+	 * the typed pointer for direct loads (a probe read cost more). */
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	sport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (n_lports && !port_listed(sport, lports, n_lports))
+		return 0;
+	if (n_rports && !port_listed(dport, rports, n_rports))
+		return 0;
+	if (!cookie) {
+		cookie = bpf_get_socket_cookie(sk);
+		key = handled_key(cookie, oldstate, newstate);
 	}
-	stat_inc(FW_STAT_EVENTS);
+	report(sk, cookie, oldstate, newstate, family, sport, dport);
+	if (!backup)
+		handled_push(key);
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(fw_set_state, struct sock *sk, int oldstate, int newstate)
 {
-	return handle_set_state(sk, oldstate, newstate);
+	return handle_set_state(sk, oldstate, newstate, 0);
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(fw_set_state_backup, struct sock *sk, int oldstate, int newstate)
 {
-	return handle_set_state(sk, oldstate, newstate);
+	return handle_set_state(sk, oldstate, newstate, 1);
 }
 
 /*

@@ -25,6 +25,10 @@
 #     (scripts/bench/empty.bpf.c, held by scripts/bench/bpfhold.c), attached
 #     for the whole matrix; with kernel.bpf_stats_enabled=1 its run_cnt
 #     counts every transition and its run_time_ns/run_cnt is the floor.
+# Then the fixed-rate phase: the same configs (alternating rounds, bpf_stats
+# off, no perf) under loadgen --rate R, below saturation: host CPU time per
+# connection from /proc/stat (all CPUs, softirq included), minus the
+# baseline's, with a 95% confidence interval over the rounds.
 # Then the scale test: 100,000 held FIN_WAIT_2 sockets in the netns lab
 # (scripts/netns-lab.sh; fwpeer servers in hold mode, fwpeer clients with
 # --how shutdown), finwatch started with them present: startup CPU,
@@ -47,6 +51,10 @@
 #                         report every FIN_WAIT_2 exit (default 40; quick 5),
 #                         less if its count stays put for BENCH_EXIT_STABLE s
 #                         (default 12: follow-up scans are <= 4 s apart)
+#   BENCH_RATE=R          fixed-rate phase: connections/s (default 10000, below
+#                         the ~30-40k/s this 2-CPU VM saturates at)
+#   BENCH_RATE_ROUNDS=N BENCH_RATE_SECONDS=S   its alternating rounds (default
+#                         8; quick 2; 0 skips it) and seconds per run (8; quick 3)
 #   BENCH_SCALE_N=N       scale test sockets (default 100000; 0 skips it)
 #   BENCH_MAX_LOAD=L      wait (at most BENCH_LOAD_WAIT s, default 90) for
 #                         the 1-minute load average to drop below L
@@ -70,14 +78,17 @@ BENCH_SRC="$ROOT/scripts/bench"
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	ROUNDS=${BENCH_ROUNDS:-1}; SECONDS_CHURN=${BENCH_SECONDS:-3}
+	RATE_ROUNDS=${BENCH_RATE_ROUNDS:-2}; RATE_SECONDS=${BENCH_RATE_SECONDS:-3}
 	SCALE_N=${BENCH_SCALE_N:-10000}; EXIT_WAIT=${BENCH_EXIT_WAIT:-5}
 	RECONCILE_WINDOW=3; LOAD_WAIT=${BENCH_LOAD_WAIT:-20}
 else
 	ROUNDS=${BENCH_ROUNDS:-3}; SECONDS_CHURN=${BENCH_SECONDS:-10}
+	RATE_ROUNDS=${BENCH_RATE_ROUNDS:-8}; RATE_SECONDS=${BENCH_RATE_SECONDS:-8}
 	SCALE_N=${BENCH_SCALE_N:-100000}; EXIT_WAIT=${BENCH_EXIT_WAIT:-40}
 	RECONCILE_WINDOW=6; LOAD_WAIT=${BENCH_LOAD_WAIT:-90}
 fi
 EXIT_STABLE=${BENCH_EXIT_STABLE:-12}
+RATE=${BENCH_RATE:-10000}       # fixed-rate phase: connections/s, below saturation
 CONFIGS=${BENCH_CONFIGS:-"baseline watch trace single tcpstates bpftrace"}
 SRC_NET=${BENCH_SRC_NET:-127.64.0.0/16}
 NCPU=$(nproc)
@@ -149,6 +160,7 @@ cleanup() {
 	for ns in "${NETNS_MADE[@]}"; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	cg_remove
 	sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD" >/dev/null 2>&1 || true
 	if [ "${#OUR_PROG_IDS[@]}" -gt 0 ]; then
 		if ! wait_until 15 no_progs_left "${OUR_PROG_IDS[@]}"; then
@@ -340,14 +352,11 @@ fw_exits_seen() {
 		awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }'
 }
 
-run_one() {             # run_one ROUND CONFIG
-	local round=$1 cfg=$2 d ns inum want_exits seen t0 ok=1
-	d="$RUN/runs/r$round-$cfg"
-	mkdir -p "$d"
-	RUN_SEQ=$((RUN_SEQ + 1))
-	ns="${TAG}n$RUN_SEQ"
-	new_netns "$ns" || { log "ip netns add $ns failed"; return 1; }
-	inum=$(stat -L -c %i "/run/netns/$ns")
+# start_tracer CONFIG DIR: starts the config's tracer (none for baseline),
+# waits until it is attached; sets TRACER_PID, TRACER_IDS, FWSTATS_ID and
+# cmd. 1 if it did not start (it is stopped then).
+start_tracer() {
+	local cfg=$1 d=$2 ok=1
 	TRACER_PID=; FWSTATS_ID=; TRACER_IDS=()
 	# Each tracer is exec'd by the background subshell: $! is its pid.
 	case $cfg in
@@ -365,27 +374,53 @@ run_one() {             # run_one ROUND CONFIG
 	bpftrace) cmd="bpftrace scripts/bench/fw2hist.bt > FILE"
 		bpftrace "$BENCH_SRC/fw2hist.bt" > "$d/tracer.out" 2> "$d/tracer.err" & TRACER_PID=$! ;;
 	esac
-	if [ -n "$TRACER_PID" ]; then
-		BG_PIDS+=("$TRACER_PID")
-		case $cfg in
-		watch|single|watchport) wait_until 60 has_line "$TRACER_PID" '^--- FIN_WAIT_2 now' "$d/tracer.out" || ok=0 ;;
-		trace) wait_until 30 links_at_least "$TRACER_PID" 2 || ok=0 ;;
-		*) wait_until 60 links_at_least "$TRACER_PID" 1 || ok=0 ;;
-		esac
-		sleep 1         # bpftrace attaches its probes one by one
-		if [ $ok = 0 ] || ! alive "$TRACER_PID"; then
-			log "$cfg did not start: $(tail -3 "$d/tracer.err" 2>/dev/null)"
-			stop_pid "$TRACER_PID" KILL
-			del_netns "$ns"
-			echo "failed=start" > "$d/meta.env"
-			return 1
-		fi
-		add_prog_ids "$TRACER_PID"
-		TRACER_IDS=("${LAST_PROG_IDS[@]}")
-		if [ "$cfg" = trace ] || [ "$cfg" = watchport ]; then
-			wait_until 5 eval 'FWSTATS_ID=$(find_fwstats "$TRACER_PID")' ||
-				log "$cfg: fw_stats map not found (no kernel-side counters this run)"
-		fi
+	[ -n "$TRACER_PID" ] || return 0
+	BG_PIDS+=("$TRACER_PID")
+	case $cfg in
+	watch|single|watchport) wait_until 60 has_line "$TRACER_PID" '^--- FIN_WAIT_2 now' "$d/tracer.out" || ok=0 ;;
+	trace) wait_until 30 links_at_least "$TRACER_PID" 2 || ok=0 ;;
+	*) wait_until 60 links_at_least "$TRACER_PID" 1 || ok=0 ;;
+	esac
+	sleep 1         # bpftrace attaches its probes one by one
+	if [ $ok = 0 ] || ! alive "$TRACER_PID"; then
+		log "$cfg did not start: $(tail -3 "$d/tracer.err" 2>/dev/null)"
+		stop_pid "$TRACER_PID" KILL
+		return 1
+	fi
+	add_prog_ids "$TRACER_PID"
+	TRACER_IDS=("${LAST_PROG_IDS[@]}")
+	if [ "$cfg" = trace ] || [ "$cfg" = watchport ]; then
+		wait_until 5 eval 'FWSTATS_ID=$(find_fwstats "$TRACER_PID")' ||
+			log "$cfg: fw_stats map not found (no kernel-side counters this run)"
+	fi
+	return 0
+}
+
+# stop_tracer DIR: SIGINT, then check its BPF programs are gone.
+stop_tracer() {
+	local d=$1
+	[ -n "$TRACER_PID" ] || return 0
+	stop_pid "$TRACER_PID" INT
+	if wait_until 15 no_progs_left "${TRACER_IDS[@]}"; then
+		echo "progs_gone=${TRACER_IDS[*]}" >> "$d/meta.env"
+	else
+		log "$cfg: its BPF programs are still loaded: $(progs_left "${TRACER_IDS[@]}")"
+		echo "progs_left=$(progs_left "${TRACER_IDS[@]}")" >> "$d/meta.env"
+	fi
+}
+
+run_one() {             # run_one ROUND CONFIG
+	local round=$1 cfg=$2 d ns inum want_exits seen t0
+	d="$RUN/runs/r$round-$cfg"
+	mkdir -p "$d"
+	RUN_SEQ=$((RUN_SEQ + 1))
+	ns="${TAG}n$RUN_SEQ"
+	new_netns "$ns" || { log "ip netns add $ns failed"; return 1; }
+	inum=$(stat -L -c %i "/run/netns/$ns")
+	if ! start_tracer "$cfg" "$d"; then
+		del_netns "$ns"
+		echo "failed=start" > "$d/meta.env"
+		return 1
 	fi
 	{
 		echo "cfg=$cfg"; echo "round=$round"; echo "netns=$ns"; echo "netns_inum=$inum"
@@ -426,17 +461,78 @@ run_one() {             # run_one ROUND CONFIG
 	fi
 	snap "$d" settled
 	echo "loadavg_after=$(cat /proc/loadavg)" >> "$d/meta.env"
-	if [ -n "$TRACER_PID" ]; then
-		stop_pid "$TRACER_PID" INT
-		if wait_until 15 no_progs_left "${TRACER_IDS[@]}"; then
-			echo "progs_gone=${TRACER_IDS[*]}" >> "$d/meta.env"
-		else
-			log "$cfg: its BPF programs are still loaded: $(progs_left "${TRACER_IDS[@]}")"
-			echo "progs_left=$(progs_left "${TRACER_IDS[@]}")" >> "$d/meta.env"
-		fi
-	fi
+	stop_tracer "$d"
 	del_netns "$ns"
 	python3 "$BENCH_SRC/analyze.py" --one "$d" >&2 || true
+	return 0
+}
+
+# The fixed-rate phase's own CPU accounting group: loadgen (with the softirq
+# work it runs, which on loopback is most of it) and the tracer, not the
+# other processes sharing the machine. cgroup v1 cpuacct, else v2.
+CG=; CG_PROCS=cgroup.procs; CG_V=
+cg_make() {
+	if [ -d /sys/fs/cgroup/cpuacct ] && [ -f /sys/fs/cgroup/cpuacct/cpuacct.usage ]; then
+		CG=/sys/fs/cgroup/cpuacct/$TAG; CG_V=1
+	elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		CG=/sys/fs/cgroup/$TAG; CG_V=2
+	else
+		return 1
+	fi
+	mkdir "$CG" 2>/dev/null || { CG=; return 1; }
+}
+cg_add() { echo "$1" > "$CG/$CG_PROCS" 2>/dev/null; }
+cg_usage_ns() {
+	if [ "$CG_V" = 1 ]; then cat "$CG/cpuacct.usage"
+	else awk '$1 == "usage_usec" { print $2 * 1000 }' "$CG/cpu.stat"; fi
+}
+cg_remove() {
+	[ -n "$CG" ] || return 0
+	local p
+	# whatever is left goes back to the root group first
+	while read -r p; do echo "$p" > "${CG%/*}/$CG_PROCS" 2>/dev/null; done < "$CG/$CG_PROCS"
+	rmdir "$CG" 2>/dev/null || log "could not remove cgroup $CG"
+	CG=
+}
+
+# run_rate ROUND CONFIG: the same tracer under a fixed connection rate below
+# saturation, with kernel.bpf_stats_enabled=0 and without perf: host CPU
+# time (/proc/stat, every CPU, softirq included) per connection, and the
+# CPU time of loadgen and the tracer alone (an accounting cgroup).
+run_rate() {
+	local round=$1 cfg=$2 d ns
+	d="$RUN/rate/r$round-$cfg"
+	mkdir -p "$d"
+	RUN_SEQ=$((RUN_SEQ + 1))
+	ns="${TAG}n$RUN_SEQ"
+	new_netns "$ns" || { log "ip netns add $ns failed"; return 1; }
+	if ! start_tracer "$cfg" "$d"; then
+		del_netns "$ns"
+		echo "failed=start" > "$d/meta.env"
+		return 1
+	fi
+	{
+		echo "cfg=$cfg"; echo "round=$round"; echo "rate=$RATE"; echo "cmd=$cmd"
+		echo "tracer_pid=${TRACER_PID:-}"; echo "clk_tck=$CLK_TCK"
+		echo "loadavg_before=$(cat /proc/loadavg)"
+	} > "$d/meta.env"
+	[ -n "$TRACER_PID" ] && [ -n "$CG" ] && cg_add "$TRACER_PID"
+	grep '^cpu ' /proc/stat > "$d/stat.before"
+	[ -n "$CG" ] && cg_usage_ns > "$d/cg_ns.before"
+	[ -n "$TRACER_PID" ] && sed 's/.*) //' /proc/"$TRACER_PID"/stat | awk '{ print $12, $13 }' > "$d/tracer_cpu.before"
+	# loadgen and its workers in the accounting group too (a child shell
+	# joins it, then becomes loadgen)
+	bash -c '[ -z "$1" ] || echo $$ > "$1" || exit 99; shift; exec "$@"' rate-loadgen "${CG:+$CG/$CG_PROCS}" \
+		ip netns exec "$ns" "$LOADGEN" --seconds "$RATE_SECONDS" --rate "$RATE" --workers "$WORKERS" \
+		--server-workers "$SWORKERS" --port $PORT --src-net "$SRC_NET" --json \
+		> "$d/loadgen.json" 2> "$d/loadgen.err"
+	echo "loadgen_rc=$?" >> "$d/meta.env"
+	grep '^cpu ' /proc/stat > "$d/stat.after"
+	[ -n "$CG" ] && cg_usage_ns > "$d/cg_ns.after"
+	[ -n "$TRACER_PID" ] && sed 's/.*) //' /proc/"$TRACER_PID"/stat | awk '{ print $12, $13 }' > "$d/tracer_cpu.after"
+	echo "loadavg_after=$(cat /proc/loadavg)" >> "$d/meta.env"
+	stop_tracer "$d"
+	del_netns "$ns"
 	return 0
 }
 
@@ -450,6 +546,25 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		run_one "$r" "$cfg"
 	done
 done
+
+# ---- fixed rate: CPU per connection, bpf_stats off ----
+if [ "$RATE_ROUNDS" -gt 0 ]; then
+	sysctl -qw kernel.bpf_stats_enabled=0
+	cg_make || log "no cpuacct/cgroup v2 group: only host-wide CPU is measured"
+	rcfgs=()
+	for c in "${cfgs[@]}"; do [ "$c" = watchport ] || rcfgs+=("$c"); done
+	log "fixed rate: ${#rcfgs[@]} configs x $RATE_ROUNDS rounds x ${RATE_SECONDS}s at $RATE connections/s (bpf_stats off)"
+	for ((r = 1; r <= RATE_ROUNDS; r++)); do
+		n=${#rcfgs[@]}
+		for ((i = 0; i < n; i++)); do
+			cfg=${rcfgs[$(((i + r - 1) % n))]}
+			log "fixed rate, round $r/$RATE_ROUNDS: $cfg"
+			run_rate "$r" "$cfg"
+		done
+	done
+	sysctl -qw kernel.bpf_stats_enabled=1
+	cg_remove
+fi
 
 # ---- scale: held FIN_WAIT_2 sockets in the netns lab ----
 if [ "$SCALE_N" -gt 0 ]; then

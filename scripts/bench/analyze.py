@@ -284,6 +284,101 @@ CFG_DESC = {
 }
 
 
+# Two-sided 95% Student t quantiles by degrees of freedom (1..30).
+T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+       2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+       2.052, 2.048, 2.045, 2.042]
+
+
+def mean_ci(vals):
+    """Mean and half-width of its 95% confidence interval (None with < 2 values)."""
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return None, None
+    m = statistics.mean(vals)
+    if len(vals) < 2:
+        return m, None
+    t = T95[min(len(vals) - 1, len(T95)) - 1]
+    return m, t * statistics.stdev(vals) / len(vals) ** 0.5
+
+
+def stat_busy(path):
+    """Busy jiffies of the /proc/stat "cpu" line: user nice system irq softirq
+    (guest time is inside user; idle, iowait and steal are not ours)."""
+    f = read(path).split()
+    if len(f) < 8 or f[0] != "cpu":
+        return None
+    v = [int(x) for x in f[1:]]
+    return v[0] + v[1] + v[2] + v[5] + v[6]
+
+
+def analyze_rate(d):
+    env = read_env(os.path.join(d, "meta.env"))
+    r = {"dir": d, "cfg": env.get("cfg"), "round": int(env.get("round", "0") or 0)}
+    if env.get("failed"):
+        r["failed"] = env["failed"]
+        return r
+    lg = load_json(os.path.join(d, "loadgen.json")) or {}
+    hz = int(env.get("clk_tck", "100") or 100)
+    a, b = stat_busy(os.path.join(d, "stat.before")), stat_busy(os.path.join(d, "stat.after"))
+    conns = lg.get("connections")
+    if a is None or b is None or not conns:
+        r["failed"] = "no data"
+        return r
+    r["conns"] = conns
+    r["rate"] = lg.get("rate")
+    r["target"] = int(env.get("rate", "0") or 0)
+    r["cpu_us_per_conn"] = (b - a) / hz * 1e6 / conns
+    ca, cb = read(os.path.join(d, "cg_ns.before")).strip(), read(os.path.join(d, "cg_ns.after")).strip()
+    if ca.isdigit() and cb.isdigit():
+        r["cg_us_per_conn"] = (int(cb) - int(ca)) / 1e3 / conns
+    ta, tb = read(os.path.join(d, "tracer_cpu.before")).split(), read(os.path.join(d, "tracer_cpu.after")).split()
+    if len(ta) >= 2 and len(tb) >= 2:
+        r["tracer_us_per_conn"] = (int(tb[0]) + int(tb[1]) - int(ta[0]) - int(ta[1])) / hz * 1e6 / conns
+    return r
+
+
+def rate_summary(run, p):
+    rdir = os.path.join(run, "rate")
+    if not os.path.isdir(rdir):
+        return None
+    runs = [analyze_rate(os.path.join(rdir, x)) for x in sorted(os.listdir(rdir))]
+    ok = [r for r in runs if not r.get("failed")]
+    order = [c for c in CFG_DESC if any(r["cfg"] == c for r in ok)]
+    target = max((r["target"] for r in ok), default=0)
+    p("### Fixed rate: CPU per connection (%d connections/s, bpf_stats off)" % target)
+    p()
+    p("| config | rounds | conn/s achieved (min) | host CPU µs/conn, mean ± 95% CI | extra vs baseline, µs "
+      "(paired by round) | loadgen + tracer CPU µs/conn, mean ± 95% CI | extra vs baseline, µs (paired by "
+      "round) | of which the tracer process, µs |")
+    p("|---|---|---|---|---|---|---|---|")
+    extra = {}
+    for c in order:
+        rs = [r for r in ok if r["cfg"] == c]
+        cells = []
+        for key in ("cpu_us_per_conn", "cg_us_per_conn"):
+            base = {r["round"]: r[key] for r in ok if r["cfg"] == "baseline" and r.get(key) is not None}
+            m, h = mean_ci([r.get(key) for r in rs])
+            diffs = [r[key] - base[r["round"]] for r in rs if r["round"] in base and r.get(key) is not None]
+            em, eh = mean_ci(diffs) if c != "baseline" else (None, None)
+            extra[(c, key)] = (em, eh)
+            cells += ["%s ± %s" % (fmt(m, "{:.2f}"), fmt(h, "{:.2f}")),
+                      "%s ± %s" % (fmt(em, "{:.2f}"), fmt(eh, "{:.2f}")) if c != "baseline" else "-"]
+        tm, _ = mean_ci([r.get("tracer_us_per_conn") for r in rs])
+        p("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
+            CFG_DESC[c], len(rs), fmt(min(r["rate"] or 0 for r in rs)), *cells, fmt(tm, "{:.2f}")))
+    p()
+    p("Host CPU: busy time of /proc/stat's cpu line (user, nice, system, irq, softirq; not idle, "
+      "iowait or steal; 1/USER_HZ ticks) over the loadgen run, every process on the machine included, "
+      "divided by the connections made. loadgen + tracer: the CPU time (ns) of an accounting cgroup "
+      "holding loadgen, its workers and the tracer, which includes the softirq work that runs in their "
+      "context (on loopback most of it; this kernel has no separate IRQ time accounting), not other "
+      "processes' load. Rounds alternate the configs; each extra is paired with the same round's "
+      "baseline. A CI wider than a difference means this run cannot tell the two apart.")
+    p()
+    return extra
+
+
 def summary(run):
     env = read_env(os.path.join(run, "machine.env"))
     rdir = os.path.join(run, "runs")
@@ -413,6 +508,8 @@ def summary(run):
               sc["namespaces"], sc["reconciles"], sc["window_s"], sc["window_cpu_ms"], sc["loadavg"].split()[0]))
     else:
         p("not run or failed (see scale/)")
+    p()
+    extra = rate_summary(run, p)
     # targets
     p()
     p("### Targets")
@@ -433,10 +530,27 @@ def summary(run):
                             else "short by %d" % ((r["k_fw2_in"] or 0) - (r["fw"].get("entered") or 0) -
                                                   (r.get("undelivered") or 0) // 2))
           for r in allw) or "no runs")
-    x = med([r.get("bpf_x_floor") for r in w])
-    p("- kernel cost (both copies) %s x floor: %s" % (fmt(x, "{:.2f}"), "met" if x is not None and x <= 2 else "NOT met"))
-    xs = med([r.get("bpf_x_floor") for r in ok if r["cfg"] == "single"])
-    p("- kernel cost (--single-program) %s x floor" % fmt(xs, "{:.2f}"))
+    x = med([r.get("bpf_ns_per_tr") for r in w])
+    bt = med([r.get("bpf_ns_per_tr") for r in ok if r["cfg"] == "bpftrace"])
+    p("- kernel cost per transition, both copies: %s ns vs bpftrace's map-only histogram %s ns in this "
+      "run: %s" % (fmt(x), fmt(bt), "met" if x is not None and bt is not None and x <= bt
+                    else "NOT met" if x is not None and bt is not None else "not measured"))
+    xt = med([r.get("bpf_ns_per_tr") for r in ok if r["cfg"] == "trace"])
+    p("- kernel cost per transition, trace: %s ns (target <= 330, half of 661 at 1cde245): %s" % (
+        fmt(xt), "met" if xt is not None and xt <= 330 else "NOT met" if xt is not None else "not measured"))
+    xs = med([r.get("bpf_ns_per_tr") for r in ok if r["cfg"] == "single"])
+    p("- kernel cost per transition, --single-program: %s ns" % fmt(xs))
+    for key, what in (("cpu_us_per_conn", "host CPU"), ("cg_us_per_conn", "loadgen + tracer CPU")):
+        if not extra or ("watch", key) not in extra or ("bpftrace", key) not in extra:
+            continue
+        (wm, wh), (bm, bh) = extra[("watch", key)], extra[("bpftrace", key)]
+        if wm is None or bm is None:
+            continue
+        resolved = wh is not None and bh is not None and wh + bh < abs(wm - bm)
+        p("- extra %s per connection at a fixed rate: watch %s ± %s µs, bpftrace %s ± %s µs: %s" % (
+            what, fmt(wm, "{:.2f}"), fmt(wh, "{:.2f}"), fmt(bm, "{:.2f}"), fmt(bh, "{:.2f}"),
+            ("met" if wm <= bm else "NOT met") if resolved else
+            "not resolved (the CIs overlap the difference: %s)" % ("watch lower" if wm <= bm else "watch higher")))
     if sc:
         p("- scale: startup CPU %.2f s, per reconciliation %s (target < 1 s each): %s" % (
             sc["startup_cpu_ms"] / 1000, fmt(sc.get("cpu_ms_per_reconcile"), "{:.0f} ms"),

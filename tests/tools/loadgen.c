@@ -7,13 +7,17 @@
  *
  *   loadgen [--addr A.B.C.D] [--port P] [--seconds S] [--workers K]
  *           [--server-workers N] [--src-net A.B.C.D/LEN] [--max-conns M]
- *           [--linger-ms MS] [--json]
+ *           [--linger-ms MS] [--rate R] [--json]
  *
  * The parent listens on ADDR:PORT (port 0: a free one), forks N server
  * workers sharing the listening socket and K client workers. Client worker w
  * binds each socket to a source address of its own slice of --src-net
  * (IP_BIND_ADDRESS_NO_PORT, so ports are picked per 4-tuple at connect time),
  * connects and closes, until S seconds passed or it made M connections.
+ * With --rate R the client workers together open R connections per second
+ * (each worker R/K, paced against absolute due times, so a late connection
+ * is made up at once and the average rate holds): a fixed load below
+ * saturation, for CPU per connection. Without it they go as fast as they can.
  * When every client is done the servers keep draining for --linger-ms (the
  * last FINs and ACKs), then stop. The parent prints one line:
  *   connections N errors E seconds T rate R/s workers K
@@ -47,6 +51,7 @@
 #define MAX_SECONDS 600
 #define MAX_CONNS_LIMIT 100000000L
 #define MAX_LINGER_MS 10000
+#define MAX_RATE 10000000L
 #define CONNECT_TIMEOUT_SEC 2
 #define ERR_ABORT_MIN 1000	/* a worker gives up after this many errors... */
 #define ERR_ABORT_PCT 1		/* ...if they are more than this % of attempts */
@@ -71,13 +76,14 @@ static void usage(FILE *f)
 	fputs(
 "usage: loadgen [--addr A.B.C.D] [--port P] [--seconds S] [--workers K]\n"
 "               [--server-workers N] [--src-net A.B.C.D/LEN] [--max-conns M]\n"
-"               [--linger-ms MS] [--json]\n"
+"               [--linger-ms MS] [--rate R] [--json]\n"
 "  Loopback connect/close churn: K client workers (default 2) connect to a\n"
 "  local server (N workers, default 1) on ADDR:PORT (default 127.0.0.1:0 = a\n"
 "  free port) and close at once, for S seconds (default 10, max 600) or M\n"
 "  connections per worker (default 100000000). Sources: addresses of\n"
 "  --src-net (default 127.64.0.0/10, split between workers). The server reads\n"
 "  EOF and closes, so each client socket goes through FIN_WAIT_2.\n"
+"  --rate R: R connections per second in all (default: as fast as possible).\n"
 "  Prints: connections N errors E seconds T rate R/s workers K\n",
 	      f);
 }
@@ -180,9 +186,25 @@ static void server_worker(int lfd, double hard_end)
 
 /* ---- client: connect, close ---- */
 
-static void client_worker(int w, const struct sockaddr_in *dst, uint32_t src_base, uint32_t src_n,
-			  long max_conns, double end, struct worker_stats *st)
+/* --rate: sleep until connection i of this worker is due (absolute time,
+ * so the sleeps' own overshoot does not lower the rate). */
+static void pace(long i, double t0, double per_s)
 {
+	double due = t0 + (double)i / per_s;
+	struct timespec ts;
+
+	if (now_s() >= due)
+		return;
+	ts.tv_sec = (time_t)due;
+	ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !stop_flag)
+		;
+}
+
+static void client_worker(int w, const struct sockaddr_in *dst, uint32_t src_base, uint32_t src_n,
+			  long max_conns, double end, double per_s, struct worker_stats *st)
+{
+	double t0 = now_s();
 	struct timeval tv = { .tv_sec = CONNECT_TIMEOUT_SEC };
 	struct sockaddr_in src = { .sin_family = AF_INET };
 	int one = 1;
@@ -191,8 +213,13 @@ static void client_worker(int w, const struct sockaddr_in *dst, uint32_t src_bas
 	(void)w;
 	for (long i = 0; i < max_conns && !stop_flag; i++) {
 		/* The clock is read every 64 connections: cheap and bounded. */
-		if ((i & 63) == 0 && now_s() >= end)
+		if (per_s > 0) {
+			pace(i, t0, per_s);
+			if (now_s() >= end)
+				break;
+		} else if ((i & 63) == 0 && now_s() >= end) {
 			break;
+		}
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 		if (fd < 0) {
@@ -241,13 +268,14 @@ int main(int argc, char **argv)
 		{ "src-net", required_argument, NULL, 'n' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "linger-ms", required_argument, NULL, 'l' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *addr_s = "127.0.0.1", *net_s = "127.64.0.0/10";
 	long port = 0, seconds = 10, workers = 2, sworkers = 1, max_conns = MAX_CONNS_LIMIT;
-	long linger = 500;
+	long linger = 500, target_rate = 0;
 	int json = 0, c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -260,6 +288,7 @@ int main(int argc, char **argv)
 		case 'n': net_s = optarg; break;
 		case 'm': max_conns = parse_long("--max-conns", optarg, 1, MAX_CONNS_LIMIT); break;
 		case 'l': linger = parse_long("--linger-ms", optarg, 0, MAX_LINGER_MS); break;
+		case 'r': target_rate = parse_long("--rate", optarg, 1, MAX_RATE); break;
 		case 'j': json = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -360,7 +389,8 @@ int main(int argc, char **argv)
 		if (cpids[i] == 0) {
 			close(lfd);
 			alarm(hard);
-			client_worker((int)i, &dst, src_base + (uint32_t)i * slice, slice, max_conns, end, &st[i]);
+			client_worker((int)i, &dst, src_base + (uint32_t)i * slice, slice, max_conns, end,
+				      target_rate ? (double)target_rate / (double)workers : 0, &st[i]);
 		}
 	}
 	alarm(hard + 5);
