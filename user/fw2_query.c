@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fw2_internal.h"
-#include "fw2_peer_socks.h"
 
 /* ---- read access ---- */
 

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fw2_peer_socks.h"
 #include "parse.h"
 #include "top_model.h"
 #include "trace_fmt.h"
