@@ -53,10 +53,12 @@ E2E_DIR=$FW_ROOT/tests/e2e
 LAB_SCOPE=(--peer 10.201.0.0/16 --peer fd00:201::/32)
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
 
-# The scenarios to run (sourced without arguments, lib.sh sees the test's).
+# The scenarios to run (sourced without arguments, lib.sh sees the test's;
+# a script without SCENARIOS, e.g. scripts/soak.sh, keeps them to itself).
 _FW_RUN_SCENARIOS=()
 _fw_select_scenarios() {
 	local all=" ${SCENARIOS[*]-} " sel=${FW_SCENARIOS:-} s
+	[ -n "${SCENARIOS+x}" ] || set --
 	if [ "${1:-}" = --list ]; then
 		[ -z "${SCENARIOS[*]-}" ] || printf '%s\n' "${SCENARIOS[@]}"
 		exit 0
