@@ -200,8 +200,9 @@ test: test-deps
 unit: $(UNIT_TESTS)
 	$(Q)tests/run.sh --unit-only $(OUTPUT)
 
+# TESTS="test_reap test_faults:sigkill" runs only those tests or scenarios.
 e2e: all
-	$(Q)tests/run.sh --e2e-only $(OUTPUT)
+	$(Q)tests/run.sh --e2e-only $(OUTPUT) $(TESTS)
 
 # Real-kernel e2e subset inside Debian's kernels under qemu, plus "host"
 # if listed (tests/vm/matrix.sh; VM_TESTS=all runs the whole suite).

@@ -17,7 +17,7 @@ lab_up ""
 OUT="$TEST_TMP/fw.out"
 ip netns exec "$LAB_HOST" sysctl -qw net.ipv4.tcp_fin_timeout=20
 
-spawn fw - "$FINWATCH" --json --interval 5s --peer 10.201.0.0/16 --peer fd00:201::/32 --top 20
+spawn fw - "$FINWATCH" --json --interval 5s "${LAB_SCOPE[@]}" --top 20
 wait_for 10 grep -q '"type":"start"' "$OUT" || fail "finwatch did not start"
 FWPID=$(spawn_pid fw)
 spawn_server hold "$LAB_P1" "$LAB_P1_V4:6001" hold

@@ -13,7 +13,7 @@ if readelf -lW "$STATIC_BIN" | grep -q 'Requesting program interpreter'; then
 fi
 readelf -dW "$STATIC_BIN" 2>/dev/null | grep -q NEEDED && fail "$STATIC_BIN needs shared libraries"
 pass "static: no interpreter, no shared library ($(stat -c %s "$STATIC_BIN") bytes)"
-for t in test_watch_seed test_metrics; do
+for t in test_watch_seed test_metrics test_top; do
 	rc=0
 	FINWATCH=$STATIC_BIN TEST_NAME="static-$t" bash "$FW_ROOT/tests/e2e/$t.sh" >"$TEST_TMP/$t.log" 2>&1 || rc=$?
 	[ "$rc" = 0 ] || { tail -n 30 "$TEST_TMP/$t.log" >&2; fail "$t with the static binary: exit $rc"; }
