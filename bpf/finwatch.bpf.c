@@ -95,12 +95,13 @@ struct {
  * Hits nested between the two copies of an outer hit go through both copies
  * and take their own slots, so the outer one is still found: no
  * interleaving reports a hit twice unless FW_HANDLED_SLOTS hits nest inside
- * one. A slot left behind (the backup copy skipped a hit the main copy
+ * one (FW_STAT_HANDLED_OVERWRITES counts every slot overwritten before it
+ * was consumed: an upper bound on such duplicates). A slot left behind (the backup copy skipped a hit the main copy
  * handled) matches no later hit: watch mode's transitions happen at most
  * once per socket and cookies are never reused. One 64-bit store per slot:
  * a nested writer cannot tear it.
  */
-#define FW_HANDLED_SLOTS 4
+#define FW_HANDLED_SLOTS 8
 
 struct handled_ring {
 	__u64 key[FW_HANDLED_SLOTS];
@@ -218,7 +219,11 @@ static __always_inline void handled_push(__u64 key)
 	struct handled_ring *r = bpf_map_lookup_elem(&handled, &zero);
 
 	if (r) {
-		r->key[r->head & (FW_HANDLED_SLOTS - 1)] = key;
+		__u64 *slot = &r->key[r->head & (FW_HANDLED_SLOTS - 1)];
+
+		if (*slot)
+			stat_inc(FW_STAT_HANDLED_OVERWRITES);
+		*slot = key;
 		r->head++;
 	}
 }
@@ -441,8 +446,9 @@ static __always_inline void report(struct sock *sk, __u64 cookie, int oldstate, 
 		e->tid = 0;
 		__builtin_memset(e->comm, 0, sizeof(e->comm));
 	}
-	/* Candidate timewait handoff: the scan confirms it and follows it. */
-	if (oldstate == TCP_FIN_WAIT2 && newstate == TCP_CLOSE && e->sk_err == 0 &&
+	/* Candidate timewait handoff: the scan confirms it and follows it
+	 * (watch mode: trace follows nothing). */
+	if (!trace_all && oldstate == TCP_FIN_WAIT2 && newstate == TCP_CLOSE && e->sk_err == 0 &&
 	    (e->flags & (FW_EVF_ORPHANED | FW_EVF_FIN_RCVD)) == FW_EVF_ORPHANED) {
 		/* The cookie from the stack: verifiers before 6.2 take no
 		 * ring-buffer memory as a map key (R2 type=alloc_mem on 6.1). */

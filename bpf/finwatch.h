@@ -118,6 +118,9 @@ enum fw_stat {
 	                          * FIN_WAIT1 before the start, or its slot reused) */
 	FW_STAT_AGE_MISSES,      /* trace: a transition of a socket with no sk_ages entry that
 	                          * was not new (older than finwatch, or evicted): no age */
+	FW_STAT_HANDLED_OVERWRITES, /* a hit the main copy handled whose backup-copy check was
+	                             * not seen before its slot was reused: it may have been
+	                             * reported twice (upper bound) */
 	FW_STAT_MAX,
 };
 
