@@ -235,9 +235,12 @@ IMAGE_SOURCE ?= https://git.example/finwatch
 PODMAN ?= podman
 PODMAN_FLAGS ?= --storage-driver vfs
 .PHONY: image
+# The image carries ncurses-base's terminfo (/lib/terminfo, 42 common terminal
+# types, 228 KiB) so `kubectl exec -it ... /finwatch top` finds the terminal.
 image: static
 	$(Q)scripts/install-deps.sh --image
 	$(call msg,IMAGE,$(IMAGE):$(IMAGE_TAG))
+	$(Q)rm -rf build/image-terminfo && cp -r /lib/terminfo build/image-terminfo
 	$(Q)$(PODMAN) $(PODMAN_FLAGS) build -q --pull=never --layers=false -f Containerfile \
 		--build-arg VERSION=$(FW_VERSION) --build-arg SOURCE=$(IMAGE_SOURCE) \
 		--build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \

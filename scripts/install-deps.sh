@@ -32,7 +32,7 @@ static_pkgs=(dpkg-dev)
 
 # make image: podman builds the Containerfile offline (FROM scratch, vfs
 # storage); tests/e2e/test_image.sh unpacks the image with tar.
-image_pkgs=(podman tar)
+image_pkgs=(podman tar ncurses-base)
 
 want=("${build_pkgs[@]}")
 case "${1:-}" in

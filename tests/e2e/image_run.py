@@ -5,7 +5,7 @@ mount and PID namespace, chrooted into the image's unpacked root file system
 (read-only), with /proc, /sys, a minimal /dev and exactly the host mounts,
 capabilities and namespaces listed in deploy/runtime-needs.
 
-  image_run.py [--needs FILE] [--pid host|private] ROOTFS ENTRYPOINT [ARGS...]
+  image_run.py [--needs FILE] [--pid host|private] [--quiet] ROOTFS ENTRYPOINT [ARGS...]
   image_run.py [--needs FILE] --cap-mask [ARGS...]
       prints the capability mask (hex, as in /proc/PID/status) kept for ARGS
 
@@ -37,6 +37,9 @@ CAPS = {"CHOWN": 0, "DAC_OVERRIDE": 1, "DAC_READ_SEARCH": 2, "KILL": 5, "SETPCAP
         "PERFMON": 38, "BPF": 39, "CHECKPOINT_RESTORE": 40}
 
 libc = ctypes.CDLL(None, use_errno=True)
+# --quiet: no notes of its own on stderr (tests that count the entrypoint's
+# stderr lines).
+QUIET = [False]
 
 
 def die(msg):
@@ -80,7 +83,7 @@ def setup_and_exec(root, needs, pid_mode, argv):
     sh("mount", "--make-rslave", "/")
     mounts = [m for m in needs["mounts"] if os.path.exists(m["path"]) or not m["optional"]]
     for m in needs["mounts"]:
-        if m not in mounts:
+        if m not in mounts and not QUIET[0]:
             sys.stderr.write("image_run: %s absent on this host, optional: not mounted\n" % m["path"])
     # Mount points, as the runtime creates them (the image has only its files).
     for d in ["proc", "sys", "dev"] + [m["path"].lstrip("/") for m in mounts
@@ -132,6 +135,8 @@ def main():
             needs_file, args = args[1], args[2:]
         elif args[0] == "--pid":
             pid_mode, args = args[1], args[2:]
+        elif args[0] == "--quiet":
+            QUIET[0], args = True, args[1:]
         elif args[0] == "--cap-mask":
             print("%016x" % sum(1 << c for c in kept_caps(read_needs(needs_file), args[1:])))
             return

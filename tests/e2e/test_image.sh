@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The container image: `make image` builds Containerfile (FROM scratch + the
 # static binary) offline with podman into a private vfs store; the image has
-# the OCI labels and only the binary. `podman run` does not work on these
+# the OCI labels, the binary and ncurses-base's terminfo (for top). `podman run` does not work on these
 # machines (hybrid cgroups, no CAP_SYS_RESOURCE for its rlimits), so this test
 # does the nearest real thing to `podman run`: it exports the image's root
 # file system (podman create + podman export) and runs the image's entrypoint
@@ -13,11 +13,12 @@
 # unshare --mount-proc); the seed case (test_watch_seed.sh in the netns lab,
 # finwatch in the host network namespace) gives per-peer counts equal to ss;
 # the DaemonSet's args serve /metrics (the probes' and the scrape's path) and
-# SIGTERM (the kubelet's stop) ends it with status 0; without the
+# SIGTERM (the kubelet's stop) ends it with status 0; test_top.sh passes with
+# the image's binary and terminfo (kubectl exec -it ... top); without the
 # capabilities it does not start (the runner really restricts them).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-skip_unless_root podman tar python3 make
+skip_unless_root podman tar python3 make tmux
 NEEDS=$FW_ROOT/deploy/runtime-needs
 RUN=(python3 "$E2E_DIR/image_run.py")
 HTTP=(python3 "$E2E_DIR/http_client.py")
@@ -50,10 +51,11 @@ mkdir "$ROOTFS"
 cid=$("${PODMAN[@]}" create "$IMAGE:test") || fail "podman create"
 "${PODMAN[@]}" export "$cid" | tar -x -C "$ROOTFS" || fail "podman export | tar"
 "${PODMAN[@]}" rm "$cid" >/dev/null || fail "podman rm"
-files=$(cd "$ROOTFS" && find . -mindepth 1 | LC_ALL=C sort | tr '\n' ' ')
-[ "$files" = "./finwatch " ] || fail "image root holds more than the binary: $files"
+files=$(cd "$ROOTFS" && find . -mindepth 1 -not -path './lib/terminfo/*' | LC_ALL=C sort | tr '\n' ' ')
+[ "$files" = "./finwatch ./lib ./lib/terminfo " ] || fail "image root holds more than the binary and terminfo: $files"
 cmp -s "$ROOTFS/finwatch" "$STATIC_BIN" || fail "the image's /finwatch is not build/static/finwatch"
-pass "image root file system: only /finwatch (= build/static/finwatch)"
+diff -r /lib/terminfo "$ROOTFS/lib/terminfo" >/dev/null || fail "the image's /lib/terminfo is not ncurses-base's"
+pass "image root file system: /finwatch (= build/static/finwatch) and /lib/terminfo ($(find "$ROOTFS/lib/terminfo" -type f | wc -l) terminal types)"
 
 # ---- doctor: new mount + PID namespace, fresh procfs ----
 "${RUN[@]}" --pid private "$ROOTFS" /finwatch doctor >"$TEST_TMP/doctor.out" 2>"$TEST_TMP/doctor.err" ||
@@ -77,6 +79,16 @@ rc=0
 FINWATCH=$WRAP TEST_NAME=image-test_watch_seed bash "$E2E_DIR/test_watch_seed.sh" >"$TEST_TMP/seed.log" 2>&1 || rc=$?
 [ "$rc" = 0 ] || { tail -n 30 "$TEST_TMP/seed.log" >&2; fail "test_watch_seed.sh with the image: exit $rc"; }
 pass "seed case from the image (hostPID view, runtime-needs mounts and caps): $(sed -n 's/^PASS: [^:]*: stuck peer: //p' "$TEST_TMP/seed.log")"
+
+# finwatch top from the image, in tmux (kubectl exec -it): the terminal is
+# found in the image's own terminfo, not the host's.
+TOPWRAP=$TEST_TMP/finwatch-image-quiet
+printf '#!/bin/sh\nexec python3 %q --quiet %q /finwatch "$@"\n' "$E2E_DIR/image_run.py" "$ROOTFS" >"$TOPWRAP"
+chmod +x "$TOPWRAP"
+rc=0
+FINWATCH=$TOPWRAP TEST_NAME=image-test_top bash "$E2E_DIR/test_top.sh" >"$TEST_TMP/top.log" 2>&1 || rc=$?
+[ "$rc" = 0 ] || { tail -n 30 "$TEST_TMP/top.log" >&2; fail "test_top.sh with the image: exit $rc"; }
+pass "finwatch top from the image: $(grep -c '^PASS' "$TEST_TMP/top.log") checks of test_top pass"
 
 # ---- the DaemonSet's args: metrics for the probes and the scrape ----
 read -r -a ARGS < <(sed -n 's/^args //p' "$NEEDS")
