@@ -309,6 +309,9 @@ void refresh_stats(struct app *a)
 		a->st.lost = s[FW_STAT_RB_DROPS];
 		a->st.storage_failures = s[FW_STAT_STORAGE_FAILS];
 		a->st.handoff_map_full = s[FW_STAT_HANDOFF_FULL];
+		a->st.closer_misses = s[FW_STAT_CLOSER_MISSES];
+		a->st.age_misses = s[FW_STAT_AGE_MISSES];
+		a->st.handled_overwrites = s[FW_STAT_HANDLED_OVERWRITES];
 	}
 	a->st.recursion_misses = fw_recursion_misses(a->skel, &a->st.recursion_misses_backup);
 	/* Malformed records of either source: nothing is dropped silently. */

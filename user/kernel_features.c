@@ -9,8 +9,6 @@ static const struct fw_feature_desc descs[FW_FEAT_MAX] = {
 			  "5.5 (CONFIG_DEBUG_INFO_BTF=y)", 1 },
 	[FW_FEAT_TP_BTF] = { "tp_btf", "tp_btf/inet_sock_set_state: every TCP state change", "5.5", 1 },
 	[FW_FEAT_RINGBUF] = { "ringbuf", "BPF ring buffer for events", "5.8", 1 },
-	[FW_FEAT_SK_STORAGE] = { "sk_storage", "socket storage from tracing programs: the closing process",
-				 "5.11", 1 },
 	[FW_FEAT_SOCK_COOKIE] = { "socket_cookie", "socket cookies from tracing programs: socket identity",
 				  "5.12", 1 },
 	[FW_FEAT_ITER_TCP] = { "iter_tcp", "iter/tcp: startup discovery, timewait follow-up, reaping",

@@ -18,7 +18,6 @@ enum fw_feature {
 	FW_FEAT_BTF = 0,         /* /sys/kernel/btf/vmlinux */
 	FW_FEAT_TP_BTF,          /* tp_btf/inet_sock_set_state */
 	FW_FEAT_RINGBUF,
-	FW_FEAT_SK_STORAGE,      /* socket storage from tracing programs */
 	FW_FEAT_SOCK_COOKIE,     /* bpf_get_socket_cookie from tracing programs */
 	FW_FEAT_ITER_TCP,
 	FW_FEAT_ITER_TASK_FILE,  /* iter/task_file with bpf_sock_from_file */

@@ -108,14 +108,9 @@ void kernel_probe(struct fw_kernel_support *ks)
 			probe_map(BPF_MAP_TYPE_RINGBUF),
 			probe_tracing(BPF_TRACE_RAW_TP, tp, BPF_FUNC_ringbuf_reserve),
 		};
-		int storage[] = {
-			probe_map(BPF_MAP_TYPE_SK_STORAGE),
-			probe_tracing(BPF_TRACE_RAW_TP, tp, BPF_FUNC_sk_storage_get),
-		};
 
 		ks->have[FW_FEAT_TP_BTF] = probe_tracing(BPF_TRACE_RAW_TP, tp, 0);
 		ks->have[FW_FEAT_RINGBUF] = all_of(ringbuf, 2);
-		ks->have[FW_FEAT_SK_STORAGE] = all_of(storage, 2);
 		ks->have[FW_FEAT_SOCK_COOKIE] = probe_tracing(BPF_TRACE_RAW_TP, tp, BPF_FUNC_get_socket_cookie);
 		ks->have[FW_FEAT_ITER_TCP] = all_of(tcp, 5);
 		ks->have[FW_FEAT_ITER_TASK_FILE] = all_of(task_file, 3);

@@ -14,6 +14,9 @@ struct fw_run_stats {
 	__u64 recursion_misses_backup; /* ... (second copy); lost only if both skip */
 	__u64 storage_failures;
 	__u64 handoff_map_full;  /* timewait phases not followed: map full */
+	__u64 closer_misses;     /* watch: FIN_WAIT2 entries without their closing process */
+	__u64 age_misses;        /* trace: transitions without the time in the old state */
+	__u64 handled_overwrites; /* upper bound on transitions reported by both copies */
 	__u64 malformed;         /* records that failed validation: events and scan records */
 	__u64 print_errors;      /* lines stdout did not take */
 	__u64 scans;

@@ -186,6 +186,9 @@ void out_counters_json(struct json_writer *jw, const struct fw_run_stats *st)
 	jw_uint_field(jw, "recursion_misses_backup", st->recursion_misses_backup);
 	jw_uint_field(jw, "storage_failures", st->storage_failures);
 	jw_uint_field(jw, "handoff_map_full", st->handoff_map_full);
+	jw_uint_field(jw, "closer_misses", st->closer_misses);
+	jw_uint_field(jw, "age_misses", st->age_misses);
+	jw_uint_field(jw, "handled_overwrites", st->handled_overwrites);
 	jw_uint_field(jw, "malformed", st->malformed);
 	jw_uint_field(jw, "print_errors", st->print_errors);
 	jw_double_field(jw, "cpu_s", (double)st->cpu_ns / 1e9);

@@ -31,7 +31,7 @@ rc=0
 noconfig "$FINWATCH" doctor --json >"$TEST_TMP/doctor.out" 2>"$TEST_TMP/doctor.err" || rc=$?
 [ "$rc" = 0 ] || fail "doctor without a kernel config exited $rc: $(head -c 400 "$TEST_TMP/doctor.err")"
 [ "$("$FWCHECK" count "$TEST_TMP/doctor.out" kernel)" = 1 ] || fail "doctor --json printed no kernel record"
-for f in btf tp_btf ringbuf sk_storage socket_cookie iter_tcp iter_task_file; do
+for f in btf tp_btf ringbuf socket_cookie iter_tcp iter_task_file; do
 	v=$(python3 -c 'import json, sys
 for l in open(sys.argv[1]):
     r = json.loads(l)

@@ -34,7 +34,7 @@ static void test_check_required(void **state)
 	ks.have[FW_FEAT_SOCK_DESTROY] = FW_FEAT_NO;
 	assert_int_equal(kernel_features_check(&ks, msg, sizeof(msg)), 0);
 	/* A probe that could not answer is left to the load. */
-	ks.have[FW_FEAT_SK_STORAGE] = FW_FEAT_UNKNOWN;
+	ks.have[FW_FEAT_TP_BTF] = FW_FEAT_UNKNOWN;
 	assert_int_equal(kernel_features_check(&ks, msg, sizeof(msg)), 0);
 	/* Socket cookies in tracing programs came with 5.12 (5.10 has none). */
 	ks.have[FW_FEAT_SOCK_COOKIE] = FW_FEAT_NO;
