@@ -561,15 +561,10 @@ void cli_usage(FILE *out)
 /* "watch", "top", "trace" or "doctor" first, the git way; options may follow. */
 static int parse_command(int *argc, char ***argv, struct fw_config *cfg, char *err, size_t errlen)
 {
-	static const char *const names[] = {
-		[FW_CMD_WATCH] = "watch", [FW_CMD_TRACE] = "trace", [FW_CMD_DOCTOR] = "doctor",
-		[FW_CMD_TOP] = "top",
-	};
-
 	if (*argc < 2 || (*argv)[1][0] == '-')
 		return 0;
-	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp((*argv)[1], names[i])) {
+	for (int i = 0; i < FW_CMD_MAX; i++)
+		if (!strcmp((*argv)[1], fw_cmd_name((enum fw_cmd)i))) {
 			cfg->cmd = (enum fw_cmd)i;
 			(*argc)--;
 			(*argv)++;

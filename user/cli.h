@@ -14,12 +14,23 @@
 
 #define FW_MAX_PEERS 32
 
-enum fw_cmd { FW_CMD_WATCH = 0, FW_CMD_TRACE, FW_CMD_DOCTOR, FW_CMD_TOP };
+enum fw_cmd { FW_CMD_WATCH = 0, FW_CMD_TRACE, FW_CMD_DOCTOR, FW_CMD_TOP, FW_CMD_MAX };
 
 /* top is watch with a screen instead of a record stream: same engine. */
 static inline int fw_cmd_watches(enum fw_cmd c)
 {
 	return c == FW_CMD_WATCH || c == FW_CMD_TOP;
+}
+
+/* As typed on the command line (the start record's "command"). */
+static inline const char *fw_cmd_name(enum fw_cmd c)
+{
+	static const char *const names[FW_CMD_MAX] = {
+		[FW_CMD_WATCH] = "watch", [FW_CMD_TRACE] = "trace", [FW_CMD_DOCTOR] = "doctor",
+		[FW_CMD_TOP] = "top",
+	};
+
+	return (unsigned)c < FW_CMD_MAX ? names[c] : "?";
 }
 
 struct fw_config {

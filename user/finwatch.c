@@ -203,6 +203,18 @@ static int drop_and_serve(struct app *a)
 	return 0;
 }
 
+/* Detach first: the final drain then reads a queue that no longer grows,
+ * and the final counters match what was read. */
+static void detach_and_drain(struct app *a)
+{
+	bpf_link__destroy(a->skel->links.fw_set_state);
+	a->skel->links.fw_set_state = NULL;
+	bpf_link__destroy(a->skel->links.fw_set_state_backup);
+	a->skel->links.fw_set_state_backup = NULL;
+	a->draining = 1;
+	ring_buffer__consume(a->rb);
+}
+
 /* watch and trace: poll until a signal or --duration, then detach, drain
  * and print the final summary. Returns the exit code. */
 static int run_stream(struct app *a)
@@ -237,8 +249,7 @@ static int run_stream(struct app *a)
 	}
 	if (cfg->json) {
 		/* A marker so tests and pipelines know tracking is live. */
-		out_start_json(&a->jw, cfg->cmd == FW_CMD_WATCH ? "watch" : cfg->cmd == FW_CMD_TOP ? "top" : "trace",
-			       a->tracker, mono_ns());
+		out_start_json(&a->jw, fw_cmd_name(cfg->cmd), a->tracker, mono_ns());
 		end_line(a);
 	}
 	if (cfg->child_argv) {
@@ -260,14 +271,7 @@ static int run_stream(struct app *a)
 	}
 	if (loop_err)
 		return FW_EXIT_RUNTIME;
-	/* Detach first: the final drain then reads a queue that no longer
-	 * grows, and the counters below match what was read. */
-	bpf_link__destroy(a->skel->links.fw_set_state);
-	a->skel->links.fw_set_state = NULL;
-	bpf_link__destroy(a->skel->links.fw_set_state_backup);
-	a->skel->links.fw_set_state_backup = NULL;
-	a->draining = 1;
-	ring_buffer__consume(a->rb);
+	detach_and_drain(a);
 	if (cfg->child_argv) {
 		/* Orphans CMD left count once a walk has seen them (handoffs). */
 		wrapped_pid = 0;
@@ -364,7 +368,7 @@ static int cmd_doctor(struct app *a, const struct fw_kernel_support *ks)
 }
 
 /* One function per command (bpftool's commands[]), indexed by enum fw_cmd. */
-static int (*const commands[])(struct app *a, const struct fw_kernel_support *ks) = {
+static int (*const commands[FW_CMD_MAX])(struct app *a, const struct fw_kernel_support *ks) = {
 	[FW_CMD_WATCH] = cmd_watch,
 	[FW_CMD_TRACE] = cmd_trace,
 	[FW_CMD_DOCTOR] = cmd_doctor,

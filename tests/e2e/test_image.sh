@@ -71,23 +71,24 @@ rc=0
 [ "$rc" = 1 ] || fail "finwatch without capabilities: exit $rc, want 1: $(cat "$TEST_TMP/nocaps.err")"
 pass "without runtime-needs' capabilities finwatch refuses to start (exit 1)"
 
-# ---- the seed case, finwatch from the image ----
-WRAP=$TEST_TMP/finwatch-image
-printf '#!/bin/sh\nexec python3 %q %q /finwatch "$@"\n' "$E2E_DIR/image_run.py" "$ROOTFS" >"$WRAP"
-chmod +x "$WRAP"
-rc=0
-FINWATCH=$WRAP TEST_NAME=image-test_watch_seed bash "$E2E_DIR/test_watch_seed.sh" >"$TEST_TMP/seed.log" 2>&1 || rc=$?
-[ "$rc" = 0 ] || { tail -n 30 "$TEST_TMP/seed.log" >&2; fail "test_watch_seed.sh with the image: exit $rc"; }
+# ---- e2e tests with finwatch from the image ----
+# image_test NAME TEST [image_run.py options]: TEST (tests/e2e) with FINWATCH
+# the image's /finwatch run by image_run.py; its log is $TEST_TMP/NAME.log.
+image_test() {
+	local name=$1 t=$2 wrap=$TEST_TMP/finwatch-image-$1 rc=0
+	shift 2
+	printf '#!/bin/sh\nexec python3 %q %s %q /finwatch "$@"\n' "$E2E_DIR/image_run.py" "$*" "$ROOTFS" >"$wrap"
+	chmod +x "$wrap"
+	FINWATCH=$wrap TEST_NAME=image-$t bash "$E2E_DIR/$t.sh" >"$TEST_TMP/$name.log" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || { tail -n 30 "$TEST_TMP/$name.log" >&2; fail "$t.sh with the image: exit $rc"; }
+}
+
+image_test seed test_watch_seed
 pass "seed case from the image (hostPID view, runtime-needs mounts and caps): $(sed -n 's/^PASS: [^:]*: stuck peer: //p' "$TEST_TMP/seed.log")"
 
-# finwatch top from the image, in tmux (kubectl exec -it): the terminal is
-# found in the image's own terminfo, not the host's.
-TOPWRAP=$TEST_TMP/finwatch-image-quiet
-printf '#!/bin/sh\nexec python3 %q --quiet %q /finwatch "$@"\n' "$E2E_DIR/image_run.py" "$ROOTFS" >"$TOPWRAP"
-chmod +x "$TOPWRAP"
-rc=0
-FINWATCH=$TOPWRAP TEST_NAME=image-test_top bash "$E2E_DIR/test_top.sh" >"$TEST_TMP/top.log" 2>&1 || rc=$?
-[ "$rc" = 0 ] || { tail -n 30 "$TEST_TMP/top.log" >&2; fail "test_top.sh with the image: exit $rc"; }
+# finwatch top in tmux (kubectl exec -it): the terminal is found in the
+# image's own terminfo, not the host's. --quiet: top's test counts stderr lines.
+image_test top test_top --quiet
 pass "finwatch top from the image: $(grep -c '^PASS' "$TEST_TMP/top.log") checks of test_top pass"
 
 # ---- the DaemonSet's args: metrics for the probes and the scrape ----

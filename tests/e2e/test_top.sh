@@ -39,6 +39,14 @@ screen_has() { screen | grep -Eq -- "$1"; }
 alt_on() { [ "$("${T[@]}" display-message -p -t top '#{alternate_on}')" = 1 ]; }
 alt_off() { [ "$("${T[@]}" display-message -p -t top '#{alternate_on}')" = 0 ]; }
 keys() { "${T[@]}" send-keys -t top "$@"; }
+# modes_restored WHAT: after WHAT ended top, the shell takes commands again
+# and the terminal modes are those from before top.
+modes_restored() {
+	rm -f "$TEST_TMP/stty.after"
+	keys "stty -g > $TEST_TMP/stty.after" Enter
+	wait_for 5 test -s "$TEST_TMP/stty.after" || fail "the shell does not take commands after $1"
+	cmp -s "$TEST_TMP/stty.before" "$TEST_TMP/stty.after" || fail "terminal modes changed after $1"
+}
 # The table row of a peer: "[!] PEER NETNS COUNT ..." (the mark, then fields).
 row_of() { screen | awk -v p="$1" '{ l = $0; m = substr(l, 1, 1); $0 = substr(l, 2) } $1 == p { print m "|" $0; exit }'; }
 first_row() { screen | awk 'f && NF { print substr($0, 2); exit } /^ *PEER / || / PEER +NETNS/ { f = 1 }'; }
@@ -181,9 +189,7 @@ wait_for 10 screen_has '^top-exit=0' || fail "q: $(screen | tail -n 5)"
 alt_off || fail "still on the alternate screen after q"
 screen_has '^finwatch top ' && fail "top's screen is still shown after q"
 screen_has "^finwatch: $HOOK_WARNING" || fail "the warning is not printed again after q: $(screen)"
-keys "stty -g > $TEST_TMP/stty.after" Enter
-wait_for 5 test -s "$TEST_TMP/stty.after" || fail "the shell does not take commands after q"
-cmp -s "$TEST_TMP/stty.before" "$TEST_TMP/stty.after" || fail "terminal modes changed after q"
+modes_restored q
 pass "q: exit 0, alternate screen left, terminal modes as before"
 
 # SIGTERM gives the terminal back too. This run's terminal (vt100) has no
@@ -208,10 +214,7 @@ fw_pid=$(finwatch_below "$shell_pid") || fail "no finwatch process under the tmu
 kill -TERM "$fw_pid"
 wait_for 10 screen_has '^top-exit=0' || fail "SIGTERM: $(screen | tail -n 5)"
 alt_off || fail "still on the alternate screen after SIGTERM"
-rm -f "$TEST_TMP/stty.after"
-keys "stty -g > $TEST_TMP/stty.after" Enter
-wait_for 5 test -s "$TEST_TMP/stty.after" || fail "the shell does not take commands after SIGTERM"
-cmp -s "$TEST_TMP/stty.before" "$TEST_TMP/stty.after" || fail "terminal modes changed after SIGTERM"
+modes_restored SIGTERM
 pass "SIGTERM: exit 0, terminal given back"
 
 # A terminal type terminfo does not know: one line, exit 2.
