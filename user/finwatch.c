@@ -29,6 +29,14 @@
 
 #define POLL_MS 100
 #define TICK_NS (250 * NS_PER_MS)
+/*
+ * -- CMD: events are read this long after CMD ended. A peer acknowledges
+ * the FIN of a connection CMD closed just before it exited up to its
+ * delayed-ACK time later (TCP_DELACK_MAX, 200 ms; the FIN puts the peer in
+ * pingpong mode): that FIN_WAIT_2 entry comes after CMD is gone, and was
+ * missed when finwatch detached at once (seen on Debian's 6.1 under qemu).
+ */
+#define WRAP_SETTLE_NS (300 * NS_PER_MS)
 
 volatile sig_atomic_t app_exiting;
 static volatile sig_atomic_t want_hist, want_reopen;
@@ -64,15 +72,66 @@ static int top_step(struct app *a, __u64 now, __u64 *next_sample)
 	return top_view_poll(a->top, a->tracker, now);
 }
 
+/* When watch's periodic jobs are next due. */
+struct watch_clock {
+	__u64 tick, summary, publish, reap, reconcile, sample;
+};
+
+/* watch's (and top's) work after each poll; 1 when top's user quit. */
+static int watch_step(struct app *a, __u64 now, struct watch_clock *c)
+{
+	const struct fw_config *cfg = a->cfg;
+
+	if (a->scanner_ready)
+		scan_driver_follow(&a->scans, now);
+	if (a->scanner_ready && now >= c->reconcile) {
+		reconcile(a);
+		c->reconcile = mono_ns() + cfg->reconcile_ns;
+	}
+	if (now >= c->tick) {
+		fw2_tick(a->tracker, now);
+		c->tick = now + TICK_NS;
+	}
+	if (a->reaper && now >= c->reap) {
+		reaper_run(a->reaper, a->tracker, &a->scanner, now, on_reaped, a);
+		c->reap = now + TICK_NS;
+	}
+	if (now >= c->publish) {
+		publish_metrics(a, now);
+		c->publish = now + NS_PER_SEC;
+	}
+	if (a->hooks)
+		hook_poll(a->hooks, now, hook_report, a);
+	if (now >= c->summary) {
+		/* top's screen is its summary. */
+		if (!a->top)
+			print_summary(a, 0);
+		write_metrics_file(a);
+		c->summary = now + cfg->interval_ns;
+	}
+	if (a->top && top_step(a, now, &c->sample))
+		return 1;
+	if (want_reopen) {
+		want_reopen = 0;
+		reopen_output(a);
+	}
+	if (want_hist) {
+		want_hist = 0;
+		print_histograms(a);
+	}
+	return 0;
+}
+
 static int run_loop(struct app *a)
 {
 	const struct fw_config *cfg = a->cfg;
 	__u64 now = mono_ns();
 	__u64 deadline = cfg->duration_ns ? a->t0_ns + cfg->duration_ns : 0;
-	__u64 next_tick = now;
-	__u64 next_summary = now + cfg->interval_ns, next_publish = now, next_reap = now;
-	__u64 next_reconcile = cfg->reconcile_ns ? now + cfg->reconcile_ns : UINT64_MAX;
-	__u64 next_sample = now;
+	struct watch_clock clock = {
+		.tick = now, .summary = now + cfg->interval_ns, .publish = now, .reap = now,
+		.reconcile = cfg->reconcile_ns ? now + cfg->reconcile_ns : UINT64_MAX, .sample = now,
+	};
+	__u64 cmd_ended_ns = 0;
 	int watch = fw_cmd_watches(cfg->cmd);
 
 	if (a->scanner_ready)
@@ -95,48 +154,15 @@ static int run_loop(struct app *a)
 			ring_buffer__consume(a->rb);
 		sink_flush(&a->sink);
 		now = mono_ns();
-		if (watch) {
-			if (a->scanner_ready)
-				scan_driver_follow(&a->scans, now);
-			if (a->scanner_ready && now >= next_reconcile) {
-				reconcile(a);
-				next_reconcile = mono_ns() + cfg->reconcile_ns;
-			}
-			if (now >= next_tick) {
-				fw2_tick(a->tracker, now);
-				next_tick = now + TICK_NS;
-			}
-			if (a->reaper && now >= next_reap) {
-				reaper_run(a->reaper, a->tracker, &a->scanner, now, on_reaped, a);
-				next_reap = now + TICK_NS;
-			}
-			if (now >= next_publish) {
-				publish_metrics(a, now);
-				next_publish = now + NS_PER_SEC;
-			}
-			if (a->hooks)
-				hook_poll(a->hooks, now, hook_report, a);
-			if (now >= next_summary) {
-				/* top's screen is its summary. */
-				if (!a->top)
-					print_summary(a, 0);
-				write_metrics_file(a);
-				next_summary = now + cfg->interval_ns;
-			}
-			if (a->top && top_step(a, now, &next_sample))
-				break;
-			if (want_reopen) {
-				want_reopen = 0;
-				reopen_output(a);
-			}
-			if (want_hist) {
-				want_hist = 0;
-				print_histograms(a);
-			}
-		}
+		if (watch && watch_step(a, now, &clock))
+			break;
 		if (deadline && now >= deadline)
 			break;
-		if (cfg->child_argv && wrapper_poll(&a->wrap))
+		if (cfg->child_argv && !cmd_ended_ns && wrapper_poll(&a->wrap)) {
+			cmd_ended_ns = now;
+			wrapped_pid = 0;        /* reaped: its pid may be reused */
+		}
+		if (cmd_ended_ns && now - cmd_ended_ns >= WRAP_SETTLE_NS)
 			break;
 	}
 	return 0;
