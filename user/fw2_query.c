@@ -153,3 +153,24 @@ int fw2_peer_socks(const struct fw2_tracker *t, const struct fw2_peer *p, int ne
 	}
 	return n;
 }
+
+int fw2_hist_span(const __u64 *hist, int *lo, int *hi, __u64 *max)
+{
+	*lo = *hi = -1;
+	*max = 0;
+	for (int b = 0; b < FW2_HIST_BUCKETS; b++)
+		if (hist[b]) {
+			if (*lo < 0)
+				*lo = b;
+			*hi = b;
+			if (hist[b] > *max)
+				*max = hist[b];
+		}
+	return *lo >= 0;
+}
+
+void fw2_hist_bounds(int b, unsigned long long *low, unsigned long long *high)
+{
+	*low = b ? 1ULL << (b - 1) : 0;
+	*high = b ? (1ULL << b) - 1 : 0;
+}

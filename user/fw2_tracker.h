@@ -258,6 +258,11 @@ int fw2_netns_fin_timeout(const struct fw2_tracker *t, __u32 netns);
  * then has seen them). */
 __u64 fw2_tw_cutoff_expiry(const struct fw2_tracker *t, __u32 netns);
 void fw2_set_fin_timeout(struct fw2_tracker *t, __u32 netns, int fin_timeout_s);
+/* The used buckets of a lifetime histogram (FW2_HIST_BUCKETS): the first
+ * and last non-empty ones and the largest count; 0 when all are empty. */
+int fw2_hist_span(const __u64 *hist, int *lo, int *hi, __u64 *max);
+/* The lifetimes (ms) bucket b counts: low..high. */
+void fw2_hist_bounds(int b, unsigned long long *low, unsigned long long *high);
 /* Approximate bytes used by tracking structures. */
 size_t fw2_memory_bytes(const struct fw2_tracker *t);
 

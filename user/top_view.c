@@ -496,29 +496,24 @@ static void draw_table(struct top_view *v)
 static void draw_histogram(struct top_view *v, int *y, int max_lines)
 {
 	const struct top_detail *d = v->d;
-	int lo = -1, hi = -1;
-	__u64 max = 0;
+	int lo, hi;
+	__u64 max;
 
-	for (int b = 0; b < FW2_HIST_BUCKETS; b++)
-		if (d->hist[b]) {
-			if (lo < 0)
-				lo = b;
-			hi = b;
-			if (d->hist[b] > max)
-				max = d->hist[b];
-		}
 	put((*y)++, 0, COLS, 0, "FIN_WAIT_2 lifetime of the sockets that left (ms):");
-	if (lo < 0) {
+	if (!fw2_hist_span(d->hist, &lo, &hi, &max)) {
 		put((*y)++, 0, COLS, 0, "  none left yet");
 		return;
 	}
 	if (hi - lo + 1 > max_lines)
 		lo = hi - max_lines + 1;
 	for (int b = lo; b <= hi; b++) {
-		unsigned long long low = b ? 1ULL << (b - 1) : 0, high = b ? (1ULL << b) - 1 : 0;
+		unsigned long long low, high;
 		int bar = (int)(max ? (d->hist[b] * 40 + max - 1) / max : 0);
 		char line[160];
-		int off = snprintf(line, sizeof(line), "  %10llu -> %-10llu %8llu |", low, high,
+		int off;
+
+		fw2_hist_bounds(b, &low, &high);
+		off = snprintf(line, sizeof(line), "  %10llu -> %-10llu %8llu |", low, high,
 				   (unsigned long long)d->hist[b]);
 
 		for (int i = 0; i < 40 && off < (int)sizeof(line) - 2; i++)

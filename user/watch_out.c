@@ -300,18 +300,10 @@ void out_histograms_text(FILE *out, const struct fw2_tracker *t, int top)
 
 	for (int i = 0; i < n; i++) {
 		const struct fw2_peer *p = peers[i];
-		int lo = -1, hi = -1;
-		__u64 max = 0;
+		int lo, hi;
+		__u64 max;
 
-		for (int b = 0; b < FW2_HIST_BUCKETS; b++)
-			if (p->hist[b]) {
-				if (lo < 0)
-					lo = b;
-				hi = b;
-				if (p->hist[b] > max)
-					max = p->hist[b];
-			}
-		if (lo < 0)
+		if (!fw2_hist_span(p->hist, &lo, &hi, &max))
 			continue;
 		fprintf(out, "\nFIN_WAIT_2 lifetime, peer %s netns %u (exits: peer_fin %llu, rst %llu, "
 			     "timeout %llu, killed %llu, other %llu)\n",
@@ -323,8 +315,9 @@ void out_histograms_text(FILE *out, const struct fw2_tracker *t, int top)
 			(unsigned long long)p->outcomes[FW2_OUT_OTHER]);
 		fprintf(out, "%24s : %-8s |%-40s|\n", "msecs", "count", "distribution");
 		for (int b = lo; b <= hi; b++) {
-			unsigned long long low = b ? 1ULL << (b - 1) : 0, high = b ? (1ULL << b) - 1 : 0;
+			unsigned long long low, high;
 
+			fw2_hist_bounds(b, &low, &high);
 			fprintf(out, "%10llu -> %-10llu : %-8llu |", low, high, (unsigned long long)p->hist[b]);
 			print_stars(out, p->hist[b], max, 40);
 			fputs("|\n", out);
