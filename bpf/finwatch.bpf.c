@@ -28,32 +28,6 @@ const volatile __u32 netns_list[FW_MAX_NETNS] = {};
 const volatile __u64 wakeup_bytes = 0;
 
 /*
- * Trace mode: the time each socket entered its current state and its
- * closing process, for every socket that made a transition since the
- * start, keyed by cookie and deleted when the socket reaches CLOSE. An LRU
- * hash: socket storage (an allocation with memory-cgroup accounting, freed
- * through RCU when the socket dies) was half of trace mode's cost. Watch
- * mode sizes it to one entry (user space, before load). A socket seen in
- * mid-life without an entry (older than finwatch, or evicted by more than
- * max_entries newer ones) counts in FW_STAT_AGE_MISSES and has no age.
- */
-struct sk_info {
-	__u64 ts_ns;          /* when the socket entered its current state */
-	__u32 pid;
-	__u32 tid;
-	char comm[FW_COMM_LEN];
-	__u8 has_closer;
-	__u8 _pad[7];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1 << 18);     /* resized by user space before load */
-	__type(key, __u64);
-	__type(value, struct sk_info);
-} sk_ages SEC(".maps");
-
-/*
  * Watch mode: the closing process, seen only where ESTABLISHED -> FIN_WAIT1
  * runs (close()/shutdown()), carried to FIN_WAIT1 -> FIN_WAIT2, which runs
  * in softirq. A direct-mapped table indexed by the socket cookie's low
@@ -334,57 +308,27 @@ static __always_inline int watch_closer(__u64 cookie, int oldstate, int newstate
 	return 0;
 }
 
-/* Trace mode: every socket's state age and closer (sk_ages). */
-static __always_inline void trace_closer(__u64 cookie, int oldstate, int newstate, __u64 now,
-					 struct closer_info *out, __u64 *ns_in_old)
+/*
+ * Trace mode: the closing process, where the transition runs in its
+ * context: entering FIN_WAIT1 (close/shutdown), entering LAST_ACK (passive
+ * close) and FIN_WAIT2 -> FIN_WAIT2 (close() of a socket shut down earlier:
+ * it becomes an orphan). Ages, and the closer on later transitions, are
+ * kept in user space from the records (user/trace_ages.c): a per-socket
+ * map here (socket storage, then an LRU hash) was most of trace mode's
+ * cost per transition.
+ */
+static __always_inline void trace_closer(int oldstate, int newstate, struct closer_info *out)
 {
-	struct sk_info *info, fresh = {};
-	int closer;
+	__u64 id;
 
-	/*
-	 * The closing process is only visible where the transition runs in
-	 * its context: entering FIN_WAIT1 (close/shutdown), entering LAST_ACK
-	 * (passive close) and FIN_WAIT2 -> FIN_WAIT2 (close() of a socket that
-	 * was shut down earlier: it becomes an orphan).
-	 */
-	closer = newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK ||
-		 (oldstate == TCP_FIN_WAIT2 && newstate == TCP_FIN_WAIT2);
-	info = bpf_map_lookup_elem(&sk_ages, &cookie);
-	if (!info) {
-		/* New sockets start from CLOSE (connect, listen) or from
-		 * their listener's LISTEN (accepted): anything else was
-		 * there before us or lost its entry. */
-		if (oldstate != TCP_CLOSE && oldstate != TCP_LISTEN)
-			stat_inc(FW_STAT_AGE_MISSES);
-		if (newstate == TCP_CLOSE)
-			return;
-		info = &fresh;
-	} else {
-		*ns_in_old = now - info->ts_ns;
-	}
-	/* FIN_WAIT2 -> FIN_WAIT2 keeps counting the same FIN_WAIT2. */
-	if (oldstate != newstate)
-		info->ts_ns = now;
-	if (closer && (newstate != TCP_FIN_WAIT2 || !info->has_closer)) {
-		__u64 id = bpf_get_current_pid_tgid();
-
-		info->pid = id >> 32;
-		info->tid = (__u32)id;
-		bpf_get_current_comm(info->comm, sizeof(info->comm));
-		info->has_closer = 1;
-	}
-	if (info->has_closer) {
-		out->pid = info->pid;
-		out->tid = info->tid;
-		__builtin_memcpy(out->comm, info->comm, sizeof(out->comm));
-		out->cookie = 1;
-	}
-	if (newstate == TCP_CLOSE) {
-		bpf_map_delete_elem(&sk_ages, &cookie);
-	} else if (info == &fresh) {
-		if (bpf_map_update_elem(&sk_ages, &cookie, &fresh, BPF_ANY))
-			stat_inc(FW_STAT_STORAGE_FAILS);
-	}
+	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
+	    !(oldstate == TCP_FIN_WAIT2 && newstate == TCP_FIN_WAIT2))
+		return;
+	id = bpf_get_current_pid_tgid();
+	out->pid = id >> 32;
+	out->tid = (__u32)id;
+	bpf_get_current_comm(out->comm, sizeof(out->comm));
+	out->cookie = 1;
 }
 
 /* One transition that passed the filters, handled by whichever copy the
@@ -398,7 +342,7 @@ static __always_inline void report(struct sock *sk, __u64 cookie, int oldstate, 
 
 	cl.cookie = 0;   /* 0: no closer known */
 	if (trace_all) {
-		trace_closer(cookie, oldstate, newstate, now, &cl, &ns_in_old);
+		trace_closer(oldstate, newstate, &cl);
 	} else if (watch_closer(cookie, oldstate, newstate, now, &cl, &ns_in_old)) {
 		/* Counted as before: FIN_WAIT1 entries, not the closer's
 		 * bookkeeping when the socket leaves FIN_WAIT1 otherwise. */
@@ -406,7 +350,10 @@ static __always_inline void report(struct sock *sk, __u64 cookie, int oldstate, 
 			stat_inc(FW_STAT_SEEN);
 		return;
 	}
-	stat_inc(FW_STAT_SEEN);
+	/* Trace mode reports every transition that passed: user space adds
+	 * records and drops instead of a third counter update per hit. */
+	if (!trace_all)
+		stat_inc(FW_STAT_SEEN);
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

@@ -25,6 +25,7 @@
 #define FW_TCP_CLOSE 7
 #define FW_TCP_CLOSE_WAIT 8
 #define FW_TCP_LAST_ACK 9
+#define FW_TCP_LISTEN 10
 #define FW_TCP_MAX_STATE 12
 
 #define FW_AF_INET 2
@@ -111,13 +112,12 @@ struct fw_owner_rec {
 enum fw_stat {
 	FW_STAT_EVENTS = 0,      /* records submitted to the ring buffer */
 	FW_STAT_RB_DROPS,        /* ring buffer full: record lost */
-	FW_STAT_STORAGE_FAILS,   /* an sk_ages (trace) or closers (watch) entry could not be made */
-	FW_STAT_SEEN,            /* transitions that passed the filters (once each) */
+	FW_STAT_STORAGE_FAILS,   /* watch: no closers slot could be looked up */
+	FW_STAT_SEEN,            /* watch: transitions that passed the filters (once each);
+	                          * trace counts none: there it is EVENTS + RB_DROPS */
 	FW_STAT_HANDOFF_FULL,    /* handoffs map full: a timewait phase not followed */
 	FW_STAT_CLOSER_MISSES,   /* watch: FIN_WAIT2 entry with no closers entry (entered
 	                          * FIN_WAIT1 before the start, or its slot reused) */
-	FW_STAT_AGE_MISSES,      /* trace: a transition of a socket with no sk_ages entry that
-	                          * was not new (older than finwatch, or evicted): no age */
 	FW_STAT_HANDLED_OVERWRITES, /* a hit the main copy handled whose backup-copy check was
 	                             * not seen before its slot was reused: it may have been
 	                             * reported twice (upper bound) */

@@ -19,6 +19,7 @@
 #include "scan.h"
 #include "scan_driver.h"
 #include "scope.h"
+#include "trace_ages.h"
 #include "sink.h"
 #include "watch_out.h"
 #include "wrapper.h"
@@ -38,6 +39,8 @@ struct app {
 	struct finwatch_bpf *skel;
 	struct ring_buffer *rb;
 	struct fw2_tracker *tracker;
+	struct trace_ages ages;       /* trace: ages and closers by cookie */
+	int ages_ready;
 	struct fw_scanner scanner;
 	int scanner_ready;
 	struct scan_driver scans;     /* what to walk when (scan_driver.c) */

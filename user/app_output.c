@@ -138,9 +138,11 @@ int handle_event(void *ctx, void *data, size_t len)
 	if (a->cfg->cmd != FW_CMD_TRACE) {
 		fw2_on_event(a->tracker, &e);
 	} else if (a->cfg->json) {
+		trace_ages_apply(&a->ages, &e);
 		trace_print_json(&a->jw, &e);
 		end_line_batched(a);
 	} else {
+		trace_ages_apply(&a->ages, &e);
 		trace_print_text(a->sink.mem, &e, a->t0_ns);
 		emit_batched(a);
 	}
@@ -305,13 +307,17 @@ void refresh_stats(struct app *a)
 
 	if (!fw_read_stats(a->skel, s)) {
 		a->st.events = s[FW_STAT_EVENTS];
-		a->st.transitions = s[FW_STAT_SEEN];
+		a->st.transitions = a->cfg->cmd == FW_CMD_TRACE ? s[FW_STAT_EVENTS] + s[FW_STAT_RB_DROPS]
+								: s[FW_STAT_SEEN];
 		a->st.lost = s[FW_STAT_RB_DROPS];
 		a->st.storage_failures = s[FW_STAT_STORAGE_FAILS];
 		a->st.handoff_map_full = s[FW_STAT_HANDOFF_FULL];
 		a->st.closer_misses = s[FW_STAT_CLOSER_MISSES];
-		a->st.age_misses = s[FW_STAT_AGE_MISSES];
 		a->st.handled_overwrites = s[FW_STAT_HANDLED_OVERWRITES];
+	}
+	if (a->ages_ready) {
+		a->st.age_misses = a->ages.misses;
+		a->st.storage_failures = a->ages.evictions;
 	}
 	a->st.recursion_misses = fw_recursion_misses(a->skel, &a->st.recursion_misses_backup);
 	/* Malformed records of either source: nothing is dropped silently. */

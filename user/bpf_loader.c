@@ -106,11 +106,8 @@ int fw_open(const struct fw_config *cfg, const struct fw_kernel_support *ks, con
 	/* doctor reads no events: the smallest ring (one page) */
 	err = bpf_map__set_max_entries(skel->maps.events, cfg->cmd == FW_CMD_DOCTOR
 				       ? (__u32)sysconf(_SC_PAGESIZE) : (__u32)cfg->ringbuf_bytes);
-	/* Preallocated per-socket tables only where the mode uses them: the
-	 * ages of every socket for trace, the closers of sockets in
-	 * FIN_WAIT1 for watch. */
-	if (!err && cfg->cmd != FW_CMD_TRACE)
-		err = bpf_map__set_max_entries(skel->maps.sk_ages, 1);
+	/* The closers of sockets in FIN_WAIT1 only for watch (trace keeps
+	 * its closers in user space). */
 	if (!err && cfg->cmd == FW_CMD_TRACE)
 		err = bpf_map__set_max_entries(skel->maps.closers, 1);
 	if (err) {

@@ -366,6 +366,12 @@ static int cmd_trace(struct app *a, const struct fw_kernel_support *ks)
 
 	if (ret)
 		return ret;
+	/* As many sockets as the BPF LRU map this replaced held. */
+	if (trace_ages_init(&a->ages, 1u << 18)) {
+		fw_warn(LOG_ERR, "out of memory for trace's socket table");
+		return FW_EXIT_RUNTIME;
+	}
+	a->ages_ready = 1;
 	if (kernel_ready(a, ks) || app_load(a, ks, 1) || drop_and_serve(a))
 		return FW_EXIT_RUNTIME;
 	return run_stream(a);
@@ -451,6 +457,8 @@ static void app_close(struct app *a)
 	if (a->scanner_ready)
 		scanner_free(&a->scanner);
 	fw2_tracker_free(a->tracker);
+	if (a->ages_ready)
+		trace_ages_free(&a->ages);
 	wl_register(NULL, NULL);
 	workload_map_free(a->wl);
 	wrapper_cleanup(&a->wrap);

@@ -10,6 +10,7 @@
 #ifndef FW_FW2_INTERNAL_H
 #define FW_FW2_INTERNAL_H
 
+#include "cookie_index.h"
 #include "fw2_tracker.h"
 #include "parse.h"
 
@@ -38,11 +39,7 @@ struct fw2_tracker {
 	 * (otherwise the peer key is the address): reaping needs them. */
 	__u8 (*raddrs)[16];
 	__u32 socks_cap, socks_used, sock_free, n_socks, max_socks;
-	/* Open addressing, cookie stored inline: a lookup costs one cache
-	 * miss instead of one per chained socket (measured: the chained table
-	 * spent 70% of replay time walking chains). Load stays <= 3/4. */
-	struct sock_slot { __u64 cookie; __u32 idx; __u32 pad; } *sock_slots;
-	__u32 sock_nslots;
+	struct cookie_index sock_index;   /* cookie -> socks[]; load <= 3/4 */
 
 	struct fw2_peer *peers;
 	__u32 peers_cap, peers_used, peer_free, n_peers;

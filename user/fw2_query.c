@@ -106,7 +106,7 @@ int fw2_top_peers(const struct fw2_tracker *t, const struct fw2_peer **out, int 
 size_t fw2_memory_bytes(const struct fw2_tracker *t)
 {
 	return (size_t)t->socks_cap * (sizeof(struct fw2_sock) + (t->raddrs ? 16 : 0)) +
-	       (size_t)t->sock_nslots * sizeof(struct sock_slot) +
+	       (size_t)t->sock_index.nslots * sizeof(struct cookie_slot) +
 	       (size_t)t->peers_cap * sizeof(struct fw2_peer) + (size_t)t->peer_nbuckets * 4 +
 	       (size_t)t->procs_cap * sizeof(struct fw2_proc) + t->ns_cap * sizeof(struct netns_info);
 }

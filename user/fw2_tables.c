@@ -12,20 +12,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include "cookie_index.h"
 #include "fw2_internal.h"
 #include "grow.h"
 #include "parse.h"
-
-static __u32 hash64(__u64 v)
-{
-	v ^= v >> 33;
-	v *= 0xff51afd7ed558ccdULL;
-	v ^= v >> 33;
-	v *= 0xc4ceb9fe1a85ec53ULL;
-	v ^= v >> 33;
-	return (__u32)v;
-}
 
 /* ---- network namespaces ---- */
 
@@ -327,84 +317,14 @@ const char *fw2_peer_str(const struct fw2_peer *p, char *buf, size_t len)
 
 /* ---- sockets ---- */
 
-static void slot_put(struct sock_slot *slots, __u32 mask, __u64 cookie, __u32 idx)
-{
-	__u32 h = hash64(cookie) & mask;
-
-	while (slots[h].idx != FW2_NIL)
-		h = (h + 1) & mask;
-	slots[h].cookie = cookie;
-	slots[h].idx = idx;
-}
-
-/*
- * Large tables are read at random (a cookie per event): with 4 KiB pages
- * nearly every lookup also missed the TLB. Asking for transparent huge
- * pages (where the host allows them) is only advice; failure is harmless.
- */
-static void advise_huge(void *p, size_t len)
-{
-	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-	uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)4095;
-
-	if (len >= (2u << 20) && e > a)
-		madvise((void *)a, e - a, MADV_HUGEPAGE);
-}
-
 static int rehash_socks(struct fw2_tracker *t, __u32 n)
 {
-	struct sock_slot *b = malloc((size_t)n * sizeof(*b));
-
-	if (!b)
-		return -ENOMEM;
-	advise_huge(b, (size_t)n * sizeof(*b));
-	for (__u32 i = 0; i < n; i++)
-		b[i].idx = FW2_NIL;
-	for (__u32 i = 0; i < t->socks_used; i++)
-		if (t->socks[i].state)
-			slot_put(b, n - 1, t->socks[i].cookie, i);
-	free(t->sock_slots);
-	t->sock_slots = b;
-	t->sock_nslots = n;
-	return 0;
-}
-
-static __u32 slot_find(const struct fw2_tracker *t, __u64 cookie)
-{
-	__u32 mask = t->sock_nslots - 1, h = hash64(cookie) & mask;
-
-	for (; t->sock_slots[h].idx != FW2_NIL; h = (h + 1) & mask)
-		if (t->sock_slots[h].cookie == cookie)
-			return h;
-	return FW2_NIL;
+	return cookie_index_resize(&t->sock_index, n);
 }
 
 __u32 fw2i_sock_find(const struct fw2_tracker *t, __u64 cookie)
 {
-	__u32 h = slot_find(t, cookie);
-
-	return h == FW2_NIL ? FW2_NIL : t->sock_slots[h].idx;
-}
-
-/* Linear-probing delete: shift later members of the run back so no probe
- * sequence is cut short (no tombstones to clean up). */
-static void slot_delete(struct fw2_tracker *t, __u32 h)
-{
-	__u32 mask = t->sock_nslots - 1, j = h;
-
-	for (;;) {
-		j = (j + 1) & mask;
-		if (t->sock_slots[j].idx == FW2_NIL)
-			break;
-		__u32 home = hash64(t->sock_slots[j].cookie) & mask;
-
-		/* Move j back to h unless its home lies cyclically in (h, j]. */
-		if ((h <= j) ? (home <= h || home > j) : (home <= h && home > j)) {
-			t->sock_slots[h] = t->sock_slots[j];
-			h = j;
-		}
-	}
-	t->sock_slots[h].idx = FW2_NIL;
+	return cookie_index_find(&t->sock_index, cookie);
 }
 
 static void peer_count(struct fw2_tracker *t, struct fw2_peer *p, int orphaned, int delta)
@@ -602,9 +522,9 @@ __u32 fw2i_sock_add(struct fw2_tracker *t, __u64 cookie, __u32 peer, __u64 enter
 	if (t->raddrs)
 		memcpy(t->raddrs[idx], daddr, 16);
 	t->n_socks++;
-	if ((__u64)t->n_socks * 4 > (__u64)t->sock_nslots * 3)
-		rehash_socks(t, t->sock_nslots * 2);
-	slot_put(t->sock_slots, t->sock_nslots - 1, cookie, idx);
+	if ((__u64)t->n_socks * 4 > (__u64)t->sock_index.nslots * 3)
+		rehash_socks(t, t->sock_index.nslots * 2);
+	cookie_index_put(&t->sock_index, cookie, idx);
 
 	struct fw2_peer *p = &t->peers[peer];
 
@@ -671,10 +591,7 @@ void fw2i_sock_free(struct fw2_tracker *t, __u32 idx)
 	proc_put(t, s->proc);
 	laddr_put(t, s->laddr);
 
-	__u32 h = slot_find(t, s->cookie);
-
-	if (h != FW2_NIL)
-		slot_delete(t, h);
+	cookie_index_delete(&t->sock_index, s->cookie);
 	s->state = 0;
 	s->next = t->sock_free;   /* free-list link */
 	t->sock_free = idx;
@@ -700,7 +617,7 @@ void fw2i_tables_free(struct fw2_tracker *t)
 {
 	free(t->socks);
 	free(t->raddrs);
-	free(t->sock_slots);
+	cookie_index_free(&t->sock_index);
 	free(t->peers);
 	free(t->peer_buckets);
 	free(t->procs);

@@ -18,4 +18,7 @@ int grow_array(void *arrp, size_t elem_size, size_t *cap, size_t first);
 		r_;                                                                 \
 	}))
 
+/* Asks for transparent huge pages for a large randomly read table. */
+void advise_huge(void *p, size_t len);
+
 #endif

@@ -205,8 +205,12 @@ def analyze_run(d):
         fa, fb = a["fwstats"], b["fwstats"]
         if fa is not None and fb is not None:
             d_ = {k: fb.get(k, 0) - fa.get(k, 0) for k in fb}
+            # trace mode counts no SEEN (index 3): every transition that
+            # passed is a record or a drop.
+            seen = d_.get(3) or (d_.get(0, 0) + d_.get(1, 0))
+            d_[3] = seen
             res["trace"] = {"events": d_.get(0), "lost": d_.get(1), "storage_failures": d_.get(2),
-                            "seen": d_.get(3)}
+                            "seen": seen}
             res["lost"] = d_.get(1)
             # Host-wide, over the same snapshots as the empty program's
             # run_cnt (+ its own recursion misses): every transition.
