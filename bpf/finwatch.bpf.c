@@ -447,13 +447,17 @@ static __always_inline int handle_set_state(struct sock *sk, int oldstate, int n
 		return 0;
 	if (n_netns && !netns_listed(sk->__sk_common.skc_net.net->ns.inum))
 		return 0;
-	/* skc_num is already 0 at X->CLOSE; inet_sport survives. struct
-	 * sock's BTF type ends before inet_sock's fields: the helper gives
-	 * the typed pointer for direct loads (a probe read cost more). */
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (!tp)
-		return 0;
-	sport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	/* The local port is skc_num (host order), but that is already 0 at
+	 * X->CLOSE, where inet_sport survives. struct sock's BTF type ends
+	 * before inet_sock's fields: the helper gives the typed pointer for
+	 * a direct load (a probe read cost more), only where needed. */
+	sport = sk->__sk_common.skc_num;
+	if (newstate == TCP_CLOSE || !sport) {
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (!tp)
+			return 0;
+		sport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	}
 	dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (n_lports && !port_listed(sport, lports, n_lports))
 		return 0;
@@ -605,7 +609,13 @@ int fw_owners(struct bpf_iter__task_file *ctx)
 	sk = sock->sk;
 	if (!sk || sk->__sk_common.skc_state != TCP_FIN_WAIT2 || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	rec.cookie = bpf_get_socket_cookie(sk);
+	/* The cookie as stored: newer kernels mark sock->sk untrusted, which
+	 * no helper takes (6.18.44 rejects bpf_get_socket_cookie here). Every
+	 * socket finwatch asks a holder for got its cookie from the tracepoint
+	 * or the iter/tcp scan; one with none is not one of them. */
+	rec.cookie = sk->__sk_common.skc_cookie.counter;
+	if (!rec.cookie)
+		return 0;
 	rec.tgid = task->tgid;
 	rec.fd = ctx->fd;
 	rec.state = TCP_FIN_WAIT2;
