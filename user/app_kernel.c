@@ -166,22 +166,88 @@ int kernel_ready(struct app *a, const struct fw_kernel_support *ks)
 	return 0;
 }
 
-/* open -> rodata -> load, then (unless a one-shot report) attach the
- * tracepoint programs and the ring buffer reader. */
-int app_load(struct app *a, const struct fw_kernel_support *ks, int attach)
+/*
+ * The programs finwatch runs without, least needed first, with what is
+ * lost. A verifier that rejects one of them (a kernel update changed what
+ * it accepts: 6.18.44 rejected the holder walk of 6.18's) would otherwise
+ * stop the whole monitor.
+ */
+static const struct { const char *name; const char *then; } optional_progs[] = {
+	{ "fw_owners", "holders of discovered sockets are read from /proc instead" },
+	{ "fw_scan", "no startup discovery, no follow-up of orphans in their timewait phase, "
+		     "no reconciliation and no reaping" },
+};
+#define N_OPTIONAL (int)(sizeof(optional_progs) / sizeof(optional_progs[0]))
+
+static struct bpf_program *optional_prog(struct app *a, int i)
+{
+	return bpf_object__find_program_by_name(a->skel->obj, optional_progs[i].name);
+}
+
+/* Test hook (tests/e2e/test_faults.sh, verifier_reject): the named program
+ * is replaced by one the verifier must reject (it reads an uninitialised
+ * register), so the fallback meets a real rejection. */
+static void reject_for_test(struct bpf_object *obj)
+{
+	static const struct bpf_insn bad[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_0, .src_reg = BPF_REG_5 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	const char *name = getenv("FINWATCH_TEST_REJECT_PROG");
+	struct bpf_program *p = name ? bpf_object__find_program_by_name(obj, name) : NULL;
+
+	if (p && bpf_program__autoload(p))
+		bpf_program__set_insns(p, (struct bpf_insn *)bad, 2);
+}
+
+/* open -> rodata -> load; after a rejection, again without the next
+ * optional program the load had (dropped[] says which went). */
+static int load_object(struct app *a, const struct fw_kernel_support *ks, int dropped[N_OPTIONAL])
 {
 	char msg[512];
-	int err;
+	int err, next;
 
-	err = fw_open(a->cfg, ks, a->scope.netns, a->scope.n_netns, &a->skel);
-	if (err) {
-		fw_warn(LOG_ERR, "opening the BPF object failed: %s", strerror(-err));
-		return -1;
+	for (;;) {
+		err = fw_open(a->cfg, ks, a->scope.netns, a->scope.n_netns, &a->skel);
+		if (err) {
+			fw_warn(LOG_ERR, "opening the BPF object failed: %s", strerror(-err));
+			return -1;
+		}
+		for (int i = 0; i < N_OPTIONAL; i++)
+			if (dropped[i])
+				bpf_program__set_autoload(optional_prog(a, i), false);
+		reject_for_test(a->skel->obj);
+		err = fw_load(a->skel, msg, sizeof(msg));
+		if (!err)
+			return 0;
+		for (next = 0; next < N_OPTIONAL; next++)
+			if (bpf_program__autoload(optional_prog(a, next)))
+				break;
+		/* Only a rejection is worth another try. */
+		if ((err != -EACCES && err != -EINVAL) || next == N_OPTIONAL) {
+			fw_warn(LOG_ERR, "%s", msg);
+			return -1;
+		}
+		dropped[next] = 1;
+		finwatch_bpf__destroy(a->skel);
+		a->skel = NULL;
 	}
-	if (fw_load(a->skel, msg, sizeof(msg))) {
-		fw_warn(LOG_ERR, "%s", msg);
+}
+
+/* Then, unless a one-shot report, attach the tracepoint programs and the
+ * ring buffer reader. */
+int app_load(struct app *a, const struct fw_kernel_support *ks, int attach)
+{
+	int dropped[N_OPTIONAL] = {}, err;
+
+	if (load_object(a, ks, dropped))
 		return -1;
-	}
+	for (int i = 0; i < N_OPTIONAL; i++)
+		if (dropped[i])
+			fw_warn(LOG_WARNING, "the verifier of kernel %s rejected finwatch's programs; "
+				 "running without %s (rerun with -v for the verifier log and report it "
+				 "with `uname -r`): %s", ks->release, optional_progs[i].name,
+				 optional_progs[i].then);
 	if (!attach)
 		return 0;
 	err = fw_attach(a->skel, a->cfg->single_program);
@@ -217,11 +283,12 @@ int tracker_setup(struct app *a, const struct fw_kernel_support *ks)
 		fw_warn(LOG_ERR, "out of memory creating the tracker");
 		return -1;
 	}
-	/* Without iter/tcp there is nothing to scan with (said once by
-	 * note_degraded); without iter/task_file holders come from /proc. */
-	err = ks->have[FW_FEAT_ITER_TCP] == FW_FEAT_NO ? -EOPNOTSUPP
+	/* Without iter/tcp there is nothing to scan with; without
+	 * iter/task_file holders come from /proc (said once, by note_degraded
+	 * or load_object). */
+	err = !bpf_program__autoload(a->skel->progs.fw_scan) ? -EOPNOTSUPP
 		: scanner_init(&a->scanner, a->skel->progs.fw_scan,
-			       ks->have[FW_FEAT_ITER_TASK_FILE] == FW_FEAT_NO ? NULL : a->skel->progs.fw_owners);
+			       bpf_program__autoload(a->skel->progs.fw_owners) ? a->skel->progs.fw_owners : NULL);
 	if (err && err != -EOPNOTSUPP) {
 		fw_warn(LOG_ERR, "creating the iter/tcp scanner failed (%s): sockets "
 			 "stuck before start and timewait phases will not be followed; kernel "

@@ -138,7 +138,7 @@ int fw_load(struct finwatch_bpf *skel, char *msg, size_t len)
 	case ESRCH:
 	case EINVAL:
 		snprintf(msg, len, "loading the BPF programs failed (%s): this kernel may lack the "
-			 "features finwatch needs (kernel 5.12+: ring buffers, tp_btf, iter/tcp, socket storage and cookies from tracing programs); "
+			 "features finwatch needs (kernel 5.12+: ring buffers, tp_btf, BTF pointers and socket cookies in tracing programs); "
 			 "rerun with -v for libbpf's and the verifier's log", strerror(-err));
 		break;
 	default:

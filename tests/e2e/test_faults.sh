@@ -14,9 +14,16 @@
 #  monotonic_time: ts_ns of consecutive summaries (of signals' --output
 #     run; run first when alone) increases, within CLOCK_MONOTONIC of the
 #     run, with one realtime offset for every record.
+#  verifier_reject: the verifier rejects an optional program (a real
+#     rejection: FINWATCH_TEST_REJECT_PROG swaps in an invalid program, the
+#     nearest thing to a kernel update that changes what it accepts, as
+#     6.18.44 did): finwatch warns once and runs without it. Without the
+#     holder walk, pre-existing held sockets are still counted exactly and
+#     their holder comes from /proc; without the scan, new sockets are
+#     still counted from events; a rejected tracepoint program still fails.
 set -euo pipefail
 # shellcheck disable=SC2034 # read by lib.sh
-SCENARIOS=(signals sigkill side_by_side netns_deleted monotonic_time)
+SCENARIOS=(signals sigkill side_by_side netns_deleted monotonic_time verifier_reject)
 . "$(dirname "$0")/lib.sh"
 skip_unless_root bpftool
 lab_up
@@ -229,6 +236,51 @@ scenario_monotonic_time() {
 	cat "$OUTF.1" "$OUTF" >"$TEST_TMP/hup.all"
 	mono=$("$FWCHECK" mono "$TEST_TMP/hup.all" "$MONO0" "$MONO1" 2>&1) || check_fail "time: $mono"
 	pass_if_clean "$mark" "time: $mono"
+}
+
+scenario_verifier_reject() {
+	local mark HELD=4 NEW=3 proc rc
+	mark=$(checks_mark)
+	spawn_server srv_vr "$LAB_P2" "$LAB_P2_V4:5404" hold
+	spawn vr_old "$LAB_HOST" "$FWPEER" client --connect "$LAB_P2_V4:5404" --count $HELD --how shutdown \
+		--hold-sec -1 --comm vrholder
+	wait_ready vr_old
+	wait_for 10 ss_expect "$LAB_HOST" fin-wait-2 $HELD "$LAB_P2_V4" || fail "ss: $(ss_count "$LAB_HOST" fin-wait-2 "$LAB_P2_V4") FIN_WAIT_2 sockets"
+	vpeer() { "$FWCHECK" peer "$TEST_TMP/$1.out" "$LAB_P2_V4" "$2" "$LAB_HOST_NSINO"; }
+	vpeer_is() { [ "$(vpeer "$1" "$2")" = "$3" ]; }
+
+	FINWATCH_TEST_REJECT_PROG=fw_owners spawn fw_vo - "$FINWATCH" --json --interval 300ms --max-per-peer $((HELD - 1)) \
+		--max-age 0 --max-total 0 "${LAB_SCOPE[@]}"
+	wait_start fw_vo "$TEST_TMP/fw_vo.out"
+	grep -q "running without fw_owners" "$TEST_TMP/fw_vo.err" || check_fail "no warning without fw_owners: $(cat "$TEST_TMP/fw_vo.err")"
+	grep -q "running without fw_scan" "$TEST_TMP/fw_vo.err" && check_fail "fw_scan left out too: $(cat "$TEST_TMP/fw_vo.err")"
+	wait_for 10 vpeer_is fw_vo count $HELD || check_fail "without fw_owners: count $(vpeer fw_vo count), ss $HELD"
+	has_holder() { [ "$("$FWCHECK" get "$TEST_TMP/fw_vo.out" alert processes.0.comm rule=max_per_peer state=firing)" = '"vrholder"' ]; }
+	wait_for 10 has_holder || check_fail "without fw_owners: alert holder $("$FWCHECK" get "$TEST_TMP/fw_vo.out" alert processes rule=max_per_peer), want vrholder (from /proc)"
+	rc=0
+	spawn_stop fw_vo INT || rc=$?
+	[ "$rc" = 0 ] || check_fail "finwatch without fw_owners exited $rc"
+
+	FINWATCH_TEST_REJECT_PROG=fw_scan spawn fw_vs - "$FINWATCH" --json --interval 300ms --max-per-peer 0 \
+		--max-age 0 --max-total 0 "${LAB_SCOPE[@]}"
+	wait_start fw_vs "$TEST_TMP/fw_vs.out"
+	grep -q "running without fw_scan" "$TEST_TMP/fw_vs.err" || check_fail "no warning without fw_scan: $(cat "$TEST_TMP/fw_vs.err")"
+	spawn vr_new "$LAB_HOST" "$FWPEER" client --connect "$LAB_P2_V4:5404" --count $NEW --how shutdown --hold-sec -1
+	wait_ready vr_new
+	# Nothing discovers the older ones: exactly the new ones, from events.
+	wait_for 10 vpeer_is fw_vs count $NEW || check_fail "without fw_scan: count $(vpeer fw_vs count), want the $NEW new ones"
+	rc=0
+	spawn_stop fw_vs INT || rc=$?
+	[ "$rc" = 0 ] || check_fail "finwatch without fw_scan exited $rc"
+
+	rc=0
+	FINWATCH_TEST_REJECT_PROG=fw_set_state "$FINWATCH" --duration 1s "${LAB_SCOPE[@]}" > /dev/null 2> "$TEST_TMP/vr_tp.err" || rc=$?
+	[ "$rc" != 0 ] || check_fail "a rejected tracepoint program: finwatch exited 0"
+	grep -q "rerun with -v" "$TEST_TMP/vr_tp.err" || check_fail "a rejected tracepoint program: $(cat "$TEST_TMP/vr_tp.err")"
+	spawn_stop vr_old || true
+	spawn_stop vr_new || true
+	spawn_stop srv_vr || true
+	pass_if_clean "$mark" "verifier rejects fw_owners: warned, $HELD held counted, holder from /proc; rejects fw_scan: warned, $NEW new counted; rejects the tracepoint program: exit $rc"
 }
 
 run_scenarios
