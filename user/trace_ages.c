@@ -107,7 +107,11 @@ void trace_ages_apply(struct trace_ages *ta, struct fw_event *e)
 	} else {
 		a = &ta->ages[idx];
 		a->referenced = 1;
-		if (a->ts_ns && e->ts_ns >= a->ts_ns)
+		/* A lost record in between would make this age span two
+		 * states: none rather than a wrong one. */
+		if (a->state != e->oldstate)
+			ta->misses++;
+		else if (a->ts_ns && e->ts_ns >= a->ts_ns)
 			e->ns_in_old = e->ts_ns - a->ts_ns;
 		/* FIN_WAIT2 -> FIN_WAIT2 (close() after shutdown()) keeps
 		 * counting the same FIN_WAIT2. */
@@ -129,6 +133,7 @@ void trace_ages_apply(struct trace_ages *ta, struct fw_event *e)
 		memcpy(e->comm, a->comm, sizeof(e->comm));
 		e->flags |= FW_EVF_CLOSER;
 	}
+	a->state = e->newstate;
 	if (e->newstate == FW_TCP_CLOSE)
 		age_release(ta, (__u32)(a - ta->ages));
 }

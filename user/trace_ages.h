@@ -21,7 +21,8 @@ struct trace_age {
 	__u8 has_closer;
 	__u8 referenced;      /* eviction's second chance */
 	__u8 used;
-	__u8 _pad[5];
+	__u8 state;           /* the new state of the last record seen */
+	__u8 _pad[4];
 };
 
 struct trace_ages {
@@ -31,7 +32,9 @@ struct trace_ages {
 	__u32 used, max;       /* max: entries kept before evicting */
 	__u32 free_head;       /* free list through .pid, COOKIE_INDEX_NIL ends it */
 	__u32 hand;            /* the eviction clock's hand */
-	__u64 misses;          /* transitions of sockets with no entry that were not new */
+	__u64 misses;          /* transitions without an age: of sockets with no
+	                        * entry that were not new, or whose previous
+	                        * record was lost (the ring buffer was full) */
 	__u64 evictions;       /* sockets whose entry went to a newer one, or
 	                        * could not be made (their next transition
 	                        * counts in misses) */

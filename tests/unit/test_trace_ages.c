@@ -130,6 +130,31 @@ static void test_older_socket(void **state)
 	trace_ages_free(&ta);
 }
 
+/* A record lost in between (ring buffer full): no age spanning two states,
+ * a miss counted, ages again from the next state on. */
+static void test_lost_record(void **state)
+{
+	struct trace_ages ta;
+	struct fw_event e;
+
+	(void)state;
+	assert_int_equal(trace_ages_init(&ta, 16), 0);
+	e = tr(3, 1 * MS, FW_TCP_CLOSE, 2);
+	trace_ages_apply(&ta, &e);
+	e = tr(3, 2 * MS, 2, FW_TCP_ESTABLISHED);
+	trace_ages_apply(&ta, &e);
+	/* ESTABLISHED -> FIN_WAIT1 at 50 ms was lost. */
+	e = tr(3, 51 * MS, FW_TCP_FIN_WAIT1, FW_TCP_FIN_WAIT2);
+	trace_ages_apply(&ta, &e);
+	assert_true(e.ns_in_old == FW_NS_UNKNOWN);
+	assert_int_equal(ta.misses, 1);
+	e = tr(3, 91 * MS, FW_TCP_FIN_WAIT2, FW_TCP_CLOSE);
+	trace_ages_apply(&ta, &e);
+	assert_true(e.ns_in_old == 40 * MS);
+	assert_int_equal(ta.misses, 1);
+	trace_ages_free(&ta);
+}
+
 /* Full: the least recently touched socket goes, the next record of it is a
  * miss, the table never holds more than its limit. */
 static void test_eviction(void **state)
@@ -197,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_active_close),
 		cmocka_unit_test(test_shutdown_then_close),
 		cmocka_unit_test(test_older_socket),
+		cmocka_unit_test(test_lost_record),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_many),
 	};
