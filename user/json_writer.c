@@ -336,6 +336,24 @@ void jw_double(struct json_writer *jw, double v)
 		jw_number(jw, "%.6e", v);
 }
 
+void jw_fixed3(struct json_writer *jw, uint64_t v, uint64_t unit)
+{
+	uint64_t step = unit / 1000, q = v / step + (v % step >= step - step / 2);
+	char buf[32];
+	size_t i = sizeof(buf);
+
+	for (int d = 0; d < 3; d++) {
+		buf[--i] = (char)('0' + q % 10);
+		q /= 10;
+	}
+	buf[--i] = '.';
+	do {
+		buf[--i] = (char)('0' + q % 10);
+		q /= 10;
+	} while (q);
+	jw_raw_value(jw, buf + i, sizeof(buf) - i);
+}
+
 void jw_bool(struct json_writer *jw, int v)
 {
 	jw_raw_value(jw, v ? "true" : "false", v ? 4 : 5);
@@ -362,6 +380,12 @@ void jw_int_field(struct json_writer *jw, const char *name, int64_t v)
 {
 	jw_name(jw, name);
 	jw_int(jw, v);
+}
+
+void jw_fixed3_field(struct json_writer *jw, const char *name, uint64_t v, uint64_t unit)
+{
+	jw_name(jw, name);
+	jw_fixed3(jw, v, unit);
 }
 
 void jw_double_field(struct json_writer *jw, const char *name, double v)

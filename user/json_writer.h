@@ -40,6 +40,10 @@ void jw_string_len(struct json_writer *jw, const char *s, size_t len);
 void jw_uint(struct json_writer *jw, uint64_t v);
 void jw_int(struct json_writer *jw, int64_t v);
 void jw_double(struct json_writer *jw, double v);  /* non-finite -> null */
+/* v / unit with 3 decimals, rounded to nearest (unit a multiple of 1000):
+ * a duration in ns as ms or s without vfprintf, which was most of the
+ * cost of a trace record's one fractional field. */
+void jw_fixed3(struct json_writer *jw, uint64_t v, uint64_t unit);
 void jw_bool(struct json_writer *jw, int v);
 void jw_null(struct json_writer *jw);
 
@@ -47,6 +51,7 @@ void jw_string_field(struct json_writer *jw, const char *name, const char *s);
 void jw_uint_field(struct json_writer *jw, const char *name, uint64_t v);
 void jw_int_field(struct json_writer *jw, const char *name, int64_t v);
 void jw_double_field(struct json_writer *jw, const char *name, double v);
+void jw_fixed3_field(struct json_writer *jw, const char *name, uint64_t v, uint64_t unit);
 void jw_bool_field(struct json_writer *jw, const char *name, int v);
 void jw_null_field(struct json_writer *jw, const char *name);
 

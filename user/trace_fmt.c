@@ -88,7 +88,7 @@ void trace_print_json(struct json_writer *jw, const struct fw_event *e)
 	if (e->ns_in_old == FW_NS_UNKNOWN)
 		jw_null_field(jw, "ms_in_old");
 	else
-		jw_double_field(jw, "ms_in_old", (double)e->ns_in_old / 1e6);
+		jw_fixed3_field(jw, "ms_in_old", e->ns_in_old, 1000000);
 	if (e->flags & FW_EVF_CLOSER) {
 		jw_uint_field(jw, "pid", e->pid);
 		jw_uint_field(jw, "tid", e->tid);

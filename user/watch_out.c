@@ -70,7 +70,7 @@ void out_exit_json(struct json_writer *jw, const struct fw2_exit *x)
 	jw_uint_field(jw, "netns", x->peer->netns);
 	jw_uint_field(jw, "sport", x->sport);
 	jw_uint_field(jw, "dport", x->dport);
-	jw_double_field(jw, "duration_ms", (double)x->duration_ns / 1e6);
+	jw_fixed3_field(jw, "duration_ms", x->duration_ns, 1000000);
 	jw_bool_field(jw, "duration_lower_bound", x->duration_lower_bound);
 	jw_string_field(jw, "outcome", fw2_outcome_name(x->outcome));
 	jw_bool_field(jw, "orphaned", x->orphaned);

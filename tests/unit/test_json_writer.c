@@ -319,6 +319,28 @@ static void test_double(void **state)
 			    "1.000000e+15,-1.000000e+300,null,null,null]\n");
 }
 
+/* Durations in ns as ms or s with 3 decimals, rounded to nearest, as %.3f
+ * would print them but without its cost. */
+static void test_fixed3(void **state)
+{
+	struct mem *m = *state;
+	char out[512];
+
+	jw_start_array(&m->jw);
+	jw_fixed3(&m->jw, 0, 1000000);
+	jw_fixed3(&m->jw, 499, 1000000);
+	jw_fixed3(&m->jw, 500, 1000000);
+	jw_fixed3(&m->jw, 1499, 1000000);
+	jw_fixed3(&m->jw, 457917000, 1000000);
+	jw_fixed3(&m->jw, 999999500, 1000000);
+	jw_fixed3(&m->jw, 61234567890ULL, 1000000000);
+	jw_fixed3(&m->jw, UINT64_MAX, 1000000);
+	jw_end_array(&m->jw);
+	jw_end_line(&m->jw);
+	assert_string_equal(OUT(m), "[0.000,0.000,0.001,0.001,457.917,1000.000,61.235,"
+				    "18446744073709.552]\n");
+}
+
 static void test_null_strings(void **state)
 {
 	struct mem *m = *state;
@@ -672,6 +694,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unbalanced_recovers, mem_setup, mem_teardown),
 		cmocka_unit_test_setup_teardown(test_deep_nesting, mem_setup, mem_teardown),
 		cmocka_unit_test_setup_teardown(test_double, mem_setup, mem_teardown),
+		cmocka_unit_test_setup_teardown(test_fixed3, mem_setup, mem_teardown),
 		cmocka_unit_test_setup_teardown(test_long_plain_string, mem_setup, mem_teardown),
 		cmocka_unit_test_setup_teardown(test_null_strings, mem_setup, mem_teardown),
 		cmocka_unit_test_setup_teardown(test_escape_short_forms, mem_setup, mem_teardown),
