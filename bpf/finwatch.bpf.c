@@ -584,8 +584,9 @@ int fw_scan(struct bpf_iter__tcp *ctx)
 	 * then (rare: once per buffer; the value is not read).
 	 */
 	if (bpf_seq_write(seq, &rec, sizeof(rec)) && rec.kind == FW_SCAN_TW &&
-	    rec.state == TCP_TIME_WAIT)
-		bpf_map_update_elem(&handoffs, &rec.cookie, &rec.now_ns, BPF_NOEXIST);
+	    rec.state == TCP_TIME_WAIT &&
+	    bpf_map_update_elem(&handoffs, &rec.cookie, &rec.now_ns, BPF_NOEXIST))
+		stat_inc(FW_STAT_HANDOFF_FULL);
 	return 0;
 }
 
