@@ -613,7 +613,7 @@ int fw_owners(struct bpf_iter__task_file *ctx)
 	if (!sk || sk->__sk_common.skc_state != TCP_FIN_WAIT2 || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	/* The cookie as stored: newer kernels mark sock->sk untrusted, which
-	 * no helper takes (6.18.44 rejects bpf_get_socket_cookie here). Every
+	 * no helper takes (6.18.44-fc-v1300 rejects bpf_get_socket_cookie here). Every
 	 * socket finwatch asks a holder for got its cookie from the tracepoint
 	 * or the iter/tcp scan; one with none is not one of them. */
 	rec.cookie = sk->__sk_common.skc_cookie.counter;

@@ -48,9 +48,10 @@
 #                         picks the fastest of a few shapes, 2 s each)
 #   BENCH_SRC_NET=CIDR    loadgen source addresses (default 127.64.0.0/16)
 #   BENCH_EXIT_WAIT=S     after the churn, wait up to S s for finwatch to
-#                         report every FIN_WAIT_2 exit (default 40; quick 5),
+#                         report every FIN_WAIT_2 exit (default 40; quick 20),
 #                         less if its count stays put for BENCH_EXIT_STABLE s
-#                         (default 12: follow-up scans are <= 4 s apart)
+#                         (default 12: at saturation follow-up walks are up to
+#                         16 --scan-intervals, 8 s, apart)
 #   BENCH_RATE=R          fixed-rate phase: connections/s (default 10000, below
 #                         the ~30-40k/s this 2-CPU VM saturates at)
 #   BENCH_RATE_ROUNDS=N BENCH_RATE_SECONDS=S   its alternating rounds (default
@@ -79,7 +80,7 @@ QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	ROUNDS=${BENCH_ROUNDS:-1}; SECONDS_CHURN=${BENCH_SECONDS:-3}
 	RATE_ROUNDS=${BENCH_RATE_ROUNDS:-2}; RATE_SECONDS=${BENCH_RATE_SECONDS:-3}
-	SCALE_N=${BENCH_SCALE_N:-10000}; EXIT_WAIT=${BENCH_EXIT_WAIT:-5}
+	SCALE_N=${BENCH_SCALE_N:-10000}; EXIT_WAIT=${BENCH_EXIT_WAIT:-20}
 	RECONCILE_WINDOW=3; LOAD_WAIT=${BENCH_LOAD_WAIT:-20}
 else
 	ROUNDS=${BENCH_ROUNDS:-3}; SECONDS_CHURN=${BENCH_SECONDS:-10}

@@ -169,7 +169,7 @@ int kernel_ready(struct app *a, const struct fw_kernel_support *ks)
 /*
  * The programs finwatch runs without, least needed first, with what is
  * lost. A verifier that rejects one of them (a kernel update changed what
- * it accepts: 6.18.44 rejected the holder walk of 6.18's) would otherwise
+ * it accepts: a later build of 6.18.44 rejected the holder walk) would otherwise
  * stop the whole monitor.
  */
 static const struct { const char *name; const char *then; } optional_progs[] = {

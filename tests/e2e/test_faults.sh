@@ -17,7 +17,7 @@
 #  verifier_reject: the verifier rejects an optional program (a real
 #     rejection: FINWATCH_TEST_REJECT_PROG swaps in an invalid program, the
 #     nearest thing to a kernel update that changes what it accepts, as
-#     6.18.44 did): finwatch warns once and runs without it. Without the
+#     a later build of 6.18.44 did): finwatch warns once and runs without it. Without the
 #     holder walk, pre-existing held sockets are still counted exactly and
 #     their holder comes from /proc; without the scan, new sockets are
 #     still counted from events; a rejected tracepoint program still fails.
