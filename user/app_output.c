@@ -137,14 +137,15 @@ int handle_event(void *ctx, void *data, size_t len)
 		return 0;
 	if (a->cfg->cmd != FW_CMD_TRACE) {
 		fw2_on_event(a->tracker, &e);
-	} else if (a->cfg->json) {
-		trace_ages_apply(&a->ages, &e);
-		trace_print_json(&a->jw, &e);
-		end_line_batched(a);
 	} else {
 		trace_ages_apply(&a->ages, &e);
-		trace_print_text(a->sink.mem, &e, a->t0_ns);
-		emit_batched(a);
+		if (a->cfg->json) {
+			trace_print_json(&a->jw, &e);
+			end_line_batched(a);
+		} else {
+			trace_print_text(a->sink.mem, &e, a->t0_ns);
+			emit_batched(a);
+		}
 	}
 	/* libbpf keeps calling while records arrive: under a storm a poll
 	 * would never return and SIGINT would wait for the storm to end. This
