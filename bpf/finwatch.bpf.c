@@ -351,7 +351,7 @@ static __always_inline void report(struct sock *sk, __u64 cookie, int oldstate, 
 		return;
 	}
 	/* Trace mode reports every transition that passed: user space adds
-	 * records and drops instead of a third counter update per hit. */
+	 * records and drops instead of a second counter update per hit. */
 	if (!trace_all)
 		stat_inc(FW_STAT_SEEN);
 
